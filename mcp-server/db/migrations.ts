@@ -120,6 +120,7 @@ export const migrations: readonly string[] = [
     holder TEXT NOT NULL,
     operation TEXT NOT NULL,
     pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
     acquired_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
   );
@@ -128,6 +129,7 @@ export const migrations: readonly string[] = [
     scope TEXT NOT NULL,
     holder TEXT NOT NULL,
     pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
     heartbeat_at INTEGER NOT NULL
   );
   CREATE INDEX lock_waiters_scope ON lock_waiters(scope, id);
