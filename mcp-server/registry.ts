@@ -171,7 +171,7 @@ export class ToolRegistry {
       caller,
       progress: (progress, total, message) => options.onProgress?.(progress, total, message),
     };
-    const identity = `${caller.kind}:${caller.detail}`;
+    const identity = caller.detail;
 
     try {
       if (def.tier !== 'read' && (dryRun || ((def.tier === 'medium' || def.tier === 'high') && !token))) {

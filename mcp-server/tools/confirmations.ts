@@ -38,7 +38,7 @@ export const cancelConfirmation = defineTool({
     return `withdraw pending confirmation ${id ?? `${token?.slice(0, 12)}…`}`;
   },
   async run({ token, id }, { ocm, caller }) {
-    if (token) return { cancelled: ocm.confirmations.cancel(token, `${caller.kind}:${caller.detail}`) };
+    if (token) return { cancelled: ocm.confirmations.cancel(token, caller.detail) };
     if (id) return { cancelled: ocm.confirmations.cancelById(id) };
     throw new InvalidInput('token or id: pass one of them', 'token');
   },

@@ -1,0 +1,38 @@
+// `ocm serve`: one HTTP server with /mcp (Streamable HTTP) and the read-only status page.
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { AddressInfo } from 'node:net';
+import { handleMcpRequest } from './http-mcp.ts';
+import type { Ocm } from './ocm.ts';
+import { createWebApp } from '../web/app.ts';
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export function createRootApp(ocm: Ocm): Hono {
+  const app = new Hono();
+  app.all('/mcp', (c) => handleMcpRequest(ocm, c));
+  app.route('/', createWebApp(ocm, { password: ocm.config.secrets.webPassword, passwordHash: ocm.config.web.passwordHash }));
+  return app;
+}
+
+export function startServer(ocm: Ocm, options: { host?: string; port?: number } = {}): Promise<RunningServer> {
+  const app = createRootApp(ocm);
+  const host = options.host ?? ocm.config.http.host;
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port: options.port ?? ocm.config.http.port }, (info: AddressInfo) => {
+      const shownHost = host.includes(':') ? `[${host}]` : host;
+      resolve({
+        url: `http://${shownHost}:${info.port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          }),
+      });
+    });
+    server.once('error', reject);
+  });
+}
