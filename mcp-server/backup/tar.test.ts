@@ -55,8 +55,8 @@ describe('readTar / writeTar', () => {
       'workspace/skills/deep/nested/dir/that/is/long/enough/to/need/the/ustar/prefix/field/or/pax/SKILL.md',
       Buffer.from('s'),
     ],
-    ['workspace/empty.md', Buffer.alloc(0)],
-    ['workspace/binary.bin', Buffer.from([0, 255, 10, 13, 0])],
+    ['workspace/memory/empty.md', Buffer.alloc(0)],
+    ['workspace/skills/tool/data.bin', Buffer.from([0, 255, 10, 13, 0])],
   ]);
 
   it('round-trips every file byte for byte', async () => {
@@ -103,7 +103,14 @@ describe('readTar / writeTar', () => {
   });
 
   it('refuses to write a name the agent would refuse', async () => {
-    for (const name of ['/etc/passwd', '../x', 'workspace/../../x', 'notes.md', 'workspace/.git/config']) {
+    for (const name of [
+      '/etc/passwd',
+      '../x',
+      'workspace/../../x',
+      'notes.md',
+      'workspace/.git/config',
+      'workspace/x.md',
+    ]) {
       await expect(writeTar(new Map([[name, Buffer.from('x')]]))).rejects.toThrow(InvalidInput);
     }
   });
@@ -137,6 +144,11 @@ describe('readTar refuses', () => {
     ['credentials', 'credentials/oauth.json'],
     ['a config backup copy', 'openclaw.json.bak.1'],
     ['the workspace as a plain file', 'workspace'],
+    ['memory as a plain file', 'workspace/memory'],
+    ['a workspace file backup never packs', 'workspace/notes.md'],
+    ['an env file deep in memory', 'workspace/memory/.env'],
+    ['credentials inside a skill', 'workspace/skills/gh/credentials/token.json'],
+    ['a database', 'workspace/memory/index.sqlite-wal'],
     ['the agent’s own state', '.ocm/agent.conf'],
     ['a .git component (hooks would run on the node)', 'workspace/.git/hooks/post-commit'],
     ['an empty component', 'workspace//AGENTS.md'],
@@ -188,15 +200,15 @@ describe('readTar refuses', () => {
   });
 
   it('a duplicate name (a later entry would silently replace a checked one)', async () => {
-    const err = await refusal([ok, file('workspace/a.md'), file('./openclaw.json', '{"evil":1}')]);
+    const err = await refusal([ok, file('workspace/SOUL.md'), file('./openclaw.json', '{"evil":1}')]);
     expect(err.message).toMatch(/"openclaw.json".*duplicate/);
   });
 
   it('more bytes or more entries than allowed', async () => {
-    const big = await refusal([ok, file('workspace/big.md', 'y'.repeat(2000))], { maxBytes: 1000 });
-    expect(big.message).toMatch(/"workspace\/big.md".*larger than 1000 bytes/);
-    const many = await refusal([ok, file('workspace/a.md'), file('workspace/b.md')], { maxEntries: 2 });
-    expect(many.message).toMatch(/"workspace\/b.md".*more than 2 entries/);
+    const big = await refusal([ok, file('workspace/memory/big.md', 'y'.repeat(2000))], { maxBytes: 1000 });
+    expect(big.message).toMatch(/"workspace\/memory\/big.md".*larger than 1000 bytes/);
+    const many = await refusal([ok, file('workspace/SOUL.md'), file('workspace/USER.md')], { maxEntries: 2 });
+    expect(many.message).toMatch(/"workspace\/USER.md".*more than 2 entries/);
   });
 
   it('an unsafe entry named after a token, without repeating the token', async () => {

@@ -22,9 +22,34 @@ export interface WriteTarOptions {
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_ENTRIES = 10_000;
 
+/** Top-level workspace files `ocm-agent backup` packs; below them only memory/** and skills/**. */
+const WORKSPACE_TOP_FILES = new Set([
+  'AGENTS.md',
+  'SOUL.md',
+  'USER.md',
+  'IDENTITY.md',
+  'MEMORY.md',
+  'TOOLS.md',
+  'HEARTBEAT.md',
+]);
+
+/** Names the agent never packs at any depth (SPEC §5): credentials, env files, databases. */
+function neverPacked(part: string): boolean {
+  return (
+    part === '.env' ||
+    part === 'credentials' ||
+    part === 'secrets.json' ||
+    part.includes('.sqlite') ||
+    part.startsWith('openclaw.json.bak') ||
+    part === 'openclaw.json.last-good' ||
+    part === 'gateway.systemd.env'
+  );
+}
+
 /**
- * Why `name` may not be in a backup tar, or null if it may. Shared by reading and writing so OCM
- * never produces a tar that the agent's own check (same rules) would refuse.
+ * Why `name` may not be in a backup tar, or null if it may. The same layout as the agent's own
+ * `in_layout` check, used for reading and writing alike, so OCM accepts only what `backup` can
+ * produce and never builds a tar that `restore` would refuse.
  */
 export function unsafeEntryReason(name: string, isDirectory = false): string | null {
   if (name === '') return 'empty name';
@@ -36,10 +61,16 @@ export function unsafeEntryReason(name: string, isDirectory = false): string | n
   if (parts.some((p) => p === '' || p === '.')) return 'empty or "." component';
   // OpenClaw's workspace is a git repo: a planted .git/hooks/* would run on its next commit.
   if (parts.includes('.git')) return '.git component';
-  const [top] = parts;
-  if (isDirectory) return top === 'workspace' ? null : 'outside the backup layout';
-  if (name === 'openclaw.json' || name === 'cron-export.json') return null;
-  if (top === 'workspace' && parts.length > 1) return null;
+  if (parts.some(neverPacked)) return 'a never-packed name (credentials, .env, databases, config copies)';
+
+  if (parts.length === 1 && !isDirectory && (name === 'openclaw.json' || name === 'cron-export.json'))
+    return null;
+  const [top, second] = parts;
+  if (top !== 'workspace') return 'outside the backup layout';
+  if (second === undefined) return isDirectory ? null : 'outside the backup layout';
+  if (second === 'memory' || second === 'skills')
+    return parts.length > 2 || isDirectory ? null : 'outside the backup layout';
+  if (parts.length === 2 && !isDirectory && WORKSPACE_TOP_FILES.has(second)) return null;
   return 'outside the backup layout';
 }
 
