@@ -292,15 +292,20 @@ json_get() { awk -v MODE=get -v WANT="$1" "$JSON_AWK"; }
 json5_get() { awk -v MODE=get5 -v WANT="$1" "$JSON_AWK"; }
 json5_check() { awk -v MODE=check5 -v WANT= "$JSON_AWK"; }
 
-# The text of a raw JSON string literal (simple escapes only; enough for versions and paths).
+# The text of a raw JSON string literal (common escapes; \uXXXX stays as it is). Enough for
+# versions, paths and error messages.
 json_unquote() {
-  local s=$1
+  local s=$1 bs=$'\001'
   case $s in \"*\") ;; *) printf '%s' "$s"; return ;; esac
   s=${s#\"}
   s=${s%\"}
+  s=${s//\\\\/$bs}
   s=${s//\\\"/\"}
   s=${s//\\\//\/}
-  s=${s//\\\\/\\}
+  s=${s//\\n/$'\n'}
+  s=${s//\\t/$'\t'}
+  s=${s//\\r/}
+  s=${s//$bs/\\}
   printf '%s' "$s"
 }
 
@@ -1001,7 +1006,7 @@ new_undo_id() {
   local base=$id
   while [ -e "$OCM_DIR/undo/$id.tar" ]; do
     n=$((n + 1))
-    id=$base-$n
+    id=$base-$(printf '%02d' "$n")
   done
   printf '%s' "$id"
 }
@@ -1141,7 +1146,8 @@ verb_health() {
     add_check openclaw_health 0 "skipped: the gateway is not running"
   else
     local out rc okv
-    out=$(run_with_timeout 20 "$OPENCLAW" health --json </dev/null 2>/dev/null)
+    # Without --timeout, `openclaw health` can hang for a minute when the gateway is wedged.
+    out=$(run_with_timeout 25 "$OPENCLAW" health --json --timeout 10000 </dev/null 2>/dev/null)
     rc=$?
     okv=$(printf '%s\n' "$out" | json_get ok 2>/dev/null)
     if [ "$rc" -eq 0 ] && [ "$okv" != false ]; then
@@ -1188,14 +1194,17 @@ verb_ask() {
   out=$(run_with_timeout "$((limit + 30))" "$OPENCLAW" agent --agent main --session-key "$key" \
     --message "$message" --json --timeout "$limit" </dev/null 2>"$errfile")
   rc=$?
-  # Best effort: the session was only for this one question.
-  run_with_timeout 30 "$OPENCLAW" sessions delete "$key" --yes --json </dev/null >&2 2>&1 ||
-    say "could not delete session $key"
+  # Best effort: the session was only for this one question. OpenClaw stores --session-key K
+  # as agent:main:K and only deletes it under that name.
+  run_with_timeout 30 "$OPENCLAW" sessions delete "agent:main:$key" --yes --json </dev/null >&2 2>&1 ||
+    say "could not delete session agent:main:$key"
   if [ "$rc" -ne 0 ]; then
-    local tail
-    tail=$(tail -c 600 "$errfile")
     [ "$rc" -eq 124 ] && fail "openclaw agent timed out after $((limit + 30)) s"
-    fail "openclaw agent failed (exit $rc): $tail"
+    # The CLI reports its own failures as {"ok":false,"error":{"message":...}} on stdout.
+    local why
+    why=$(printf '%s\n' "$out" | json_get error.message 2>/dev/null)
+    case $why in \"*) why=$(json_unquote "$why") ;; *) why=$(tail -c 600 "$errfile") ;; esac
+    fail "openclaw agent failed (exit $rc): $why"
   fi
   local raw text usage
   raw=$(printf '%s\n' "$out" | json_get "") || fail "openclaw agent printed no JSON"
