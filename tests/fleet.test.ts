@@ -175,8 +175,8 @@ describe('programmatic fleet', () => {
     const ocm = await openOcm({ config: loadConfig({ ...process.env, ...fleet.env }) });
     try {
       const listed = await ocm.tools.call('list_nodes', {}, { kind: 'system', detail: 'fleet-test' });
-      expect(listed.kind).toBe('ok');
-      const nodes = (listed as { data: { nodes: Record<string, unknown>[] } }).data.nodes;
+      if (listed.kind !== 'ok') throw new Error(`list_nodes: ${JSON.stringify(listed)}`);
+      const nodes = listed.data.nodes as Record<string, unknown>[];
       expect(nodes.map((n) => [n.id, n.port, n.role, n.openclaw_path])).toEqual(
         fleet.nodes.map((n, i) => [n.id, n.port, i === 0 ? 'test' : 'production', n.stateDir]),
       );
