@@ -9,8 +9,7 @@
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type SimpleGit, type SimpleGitOptions, simpleGit } from 'simple-git';
+import type { SimpleGit } from 'simple-git';
 import { InvalidInput, OperationFailed } from '../errors.ts';
 import { NODE_ID_PATTERN } from '../ids.ts';
 import { log } from '../log.ts';
@@ -30,10 +29,13 @@ import {
   type TagType,
   VERSION_PATTERN,
 } from './ref-names.ts';
-import { checkRemoteUrl, displayRemoteUrl, scrubRemoteText } from './remote-url.ts';
+import { checkRemoteUrl, displayRemoteUrl } from './remote-url.ts';
+import { errorText, localGit } from './repo-git.ts';
+import { BackupRemote, type PushResult, type RemoteOutcome } from './repo-remote.ts';
 
 export type { ConfigChange } from './config-changes.ts';
 export type { TagType } from './ref-names.ts';
+export type { PushResult, RemoteOutcome } from './repo-remote.ts';
 
 export const BACKUP_TYPES = ['auto', 'manual', 'pre-rollback', 'pre-update'] as const;
 export type BackupType = (typeof BACKUP_TYPES)[number];
@@ -70,15 +72,6 @@ export interface CommitResult {
   totalBytes: number;
 }
 
-export interface PushResult {
-  ok: boolean;
-  attempts: number;
-  /** Last failure, credentials removed. */
-  error?: string;
-  /** True when no remote is configured (nothing to do, not a failure). */
-  skipped?: boolean;
-}
-
 export interface HistoryEntry {
   commit: string;
   /** Author date: when the backup was taken. */
@@ -107,11 +100,6 @@ export interface BackupDiff {
   files: FileDiff[];
 }
 
-export interface RemoteOutcome {
-  ok: boolean;
-  error?: string;
-}
-
 export interface SnapshotCleanup {
   deleted: string[];
   /** Old snapshot branches removed from the remote (null: no remote configured). */
@@ -128,17 +116,6 @@ export interface DeletedRef {
 const CHANGELOG = '.ocm/changelog.md';
 const DAY_MS = 24 * 60 * 60 * 1000;
 const MAX_FILE_DIFF_CHARS = 200_000;
-
-/** Ambient user or system settings must not sign, colour, re-encode or detach anything. */
-const GIT_CONFIG = [
-  'core.quotepath=off',
-  'core.autocrlf=false',
-  'color.ui=false',
-  'commit.gpgsign=false',
-  'tag.gpgsign=false',
-  'gc.autoDetach=false',
-  'advice.detachedHead=false',
-];
 
 /**
  * What a node sends decides its files' names and contents, never how git stores them: a planted
@@ -158,32 +135,6 @@ Written by OCM, the OpenClaw Cluster Manager. Do not edit by hand.
 `;
 
 const CHANGELOG_HEADER = '# Backup changelog\n\nOne line per backup commit, oldest first.\n\n';
-
-// simple-git waits an extra 50 ms after a command that printed nothing, so the commands on the
-// commit path run with --verbose (add) or without --quiet (commit): a busy fleet commits often.
-
-/** simple-git only fails a command that exits non-zero AND wrote to stderr; we want every failure. */
-const failOnNonZeroExit: SimpleGitOptions['errors'] = (error, result) => {
-  if (error) return error;
-  if (result.exitCode === 0) return undefined;
-  const stderr = Buffer.concat(result.stdErr).toString('utf8').trim();
-  return new Error(stderr || `git exited with code ${result.exitCode}`);
-};
-
-/** Environment names simple-git guards (git reads them to run programs); never inherited. */
-const GUARDED_ENV = new Set(['editor', 'pager', 'prefix', 'ssh_askpass', 'visual']);
-
-function networkEnv(sshCommand: string | undefined): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    const key = name.toLowerCase();
-    if (!key.startsWith('git_') && !GUARDED_ENV.has(key)) env[name] = value;
-  }
-  env.GIT_SSH_COMMAND = sshCommand ?? 'ssh -o BatchMode=yes';
-  // An https remote without credentials must fail, not wait for a password on a terminal.
-  env.GIT_TERMINAL_PROMPT = '0';
-  return env;
-}
 
 function checkNode(nodeId: string, field = 'node'): string {
   if (typeof nodeId !== 'string' || !NODE_ID_PATTERN.test(nodeId)) {
@@ -231,17 +182,10 @@ function byNewest(a: { at: number; seq: number }, b: { at: number; seq: number }
   return b.at - a.at || b.seq - a.seq;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 export class BackupRepo {
   private readonly git: SimpleGit;
-  /** Same repo, for commands that talk to the remote: ssh command, no prompts, a timeout. */
-  private readonly netGit: SimpleGit;
-  private readonly remote: string | undefined;
+  private readonly remote: BackupRemote | undefined;
   private writes: Promise<unknown> = Promise.resolve();
-  private pushes: Promise<unknown> = Promise.resolve();
   /** Nodes whose folder might not mirror HEAD (a failed write we could not undo): ask git. */
   private readonly unsure = new Set<string>();
 
@@ -249,22 +193,8 @@ export class BackupRepo {
     readonly dir: string,
     private readonly opts: BackupRepoOptions,
   ) {
-    this.remote = opts.remote;
-    this.git = simpleGit({
-      baseDir: dir,
-      maxConcurrentProcesses: 4,
-      config: GIT_CONFIG,
-      errors: failOnNonZeroExit,
-    });
-    this.netGit = simpleGit({
-      baseDir: dir,
-      maxConcurrentProcesses: 2,
-      config: GIT_CONFIG,
-      errors: failOnNonZeroExit,
-      allowEnvironment: ['GIT_SSH_COMMAND', 'GIT_TERMINAL_PROMPT'],
-      unsafe: { allowUnsafeSshCommand: true },
-      timeout: { block: opts.networkTimeoutMs ?? 120_000 },
-    }).env(networkEnv(opts.gitSshCommand));
+    this.git = localGit(dir);
+    this.remote = opts.remote === undefined ? undefined : new BackupRemote(dir, opts.remote, opts);
   }
 
   /** Opens the repo at `dir`, creating it (branch main, README, changelog) if it does not exist. */
@@ -325,7 +255,7 @@ export class BackupRepo {
         await this.discardUncommitted();
       }
     }
-    if (this.remote !== undefined) await this.configureOrigin(this.remote);
+    if (this.opts.remote !== undefined) await this.configureOrigin(this.opts.remote);
   }
 
   /** A crashed git leaves index.lock behind; we hold the commit lock, so an old one is stale. */
@@ -418,13 +348,7 @@ export class BackupRepo {
   private async catObjects(specs: string[]): Promise<(Buffer | null)[]> {
     if (specs.length === 0) return [];
     const input = `${specs.join('\n')}\n`;
-    const batch = simpleGit({
-      baseDir: this.dir,
-      config: GIT_CONFIG,
-      errors: failOnNonZeroExit,
-      input: () => input,
-    });
-    const out = await batch.binaryCatFile(['--batch']);
+    const out = await localGit(this.dir, input).binaryCatFile(['--batch']);
     const found: (Buffer | null)[] = [];
     let pos = 0;
     for (let i = 0; i < specs.length; i++) {
@@ -483,6 +407,8 @@ export class BackupRepo {
   ): Promise<CommitResult> {
     const node = checkNode(nodeId);
     checkNodeFiles(files);
+    // An empty set would delete the node's whole backup: that is a broken tar, not a backup.
+    if (files.size === 0) throw new InvalidInput(`no files to back up for ${node}`, 'files');
     if (!BACKUP_TYPES.includes(info.type)) {
       throw new InvalidInput(`backup type must be one of ${BACKUP_TYPES.join(', ')}`, 'type');
     }
@@ -849,7 +775,7 @@ export class BackupRepo {
       }
       throw new InvalidInput(`no tag or snapshot branch named ${name} in the backup repo`, 'name');
     });
-    const remote = this.remote === undefined ? null : await this.deleteOnRemote([deleted.ref]);
+    const remote = this.remote === undefined ? null : await this.remote.deleteRefs([deleted.ref]);
     return { name, kind: deleted.kind, remote };
   }
 
@@ -874,33 +800,15 @@ export class BackupRepo {
     // Ask the remote itself, so a deletion that failed there last time is retried now.
     let remoteOld: string[];
     try {
-      const listing = await this.netGit.raw(['ls-remote', '--refs', this.remote, 'refs/heads/snapshots/*']);
-      remoteOld = listing
-        .split('\n')
-        .map((line) => line.split('\t')[1] ?? '')
-        .filter((ref) => ref.startsWith('refs/heads/') && isOld(ref.slice('refs/heads/'.length)));
+      remoteOld = (await this.remote.listRefs('refs/heads/snapshots/*')).filter(
+        (ref) => ref.startsWith('refs/heads/') && isOld(ref.slice('refs/heads/'.length)),
+      );
     } catch (err) {
-      return { deleted, remote: { ok: false, error: this.scrub(err), deleted: [] } };
+      return { deleted, remote: { ok: false, error: errorText(err), deleted: [] } };
     }
-    const outcome = remoteOld.length === 0 ? { ok: true } : await this.deleteOnRemote(remoteOld);
-    return {
-      deleted,
-      remote: { ...outcome, deleted: outcome.ok ? remoteOld.map((r) => r.slice('refs/heads/'.length)) : [] },
-    };
-  }
-
-  private async deleteOnRemote(refs: string[]): Promise<RemoteOutcome> {
-    const url = this.remote as string;
-    try {
-      await this.netGit.raw(['push', '--porcelain', '--no-verify', url, '--delete', ...refs]);
-      return { ok: true };
-    } catch (err) {
-      const error = this.scrub(err);
-      // Never pushed, or already gone: the remote is as we want it.
-      if (/remote ref does not exist/i.test(error)) return { ok: true };
-      log.warn('backup repo: could not delete on the remote', { refs, error });
-      return { ok: false, error };
-    }
+    const outcome = await this.remote.deleteRefs(remoteOld);
+    const remoteDeleted = outcome.ok ? remoteOld.map((ref) => ref.slice('refs/heads/'.length)) : [];
+    return { deleted, remote: { ...outcome, deleted: remoteDeleted } };
   }
 
   // --- pushing -----------------------------------------------------------------------------------
@@ -908,39 +816,6 @@ export class BackupRepo {
   /** Pushes main, stable/*, snapshots/* and all tags; retried with backoff; never throws. */
   async push(): Promise<PushResult> {
     if (this.remote === undefined) return { ok: true, attempts: 0, skipped: true };
-    const run = this.pushes.then(() => this.pushWithRetries(this.remote as string));
-    this.pushes = run.catch(() => undefined);
-    return run;
-  }
-
-  private async pushWithRetries(url: string): Promise<PushResult> {
-    const attempts = 1 + (this.opts.pushRetries ?? 3);
-    const backoff = this.opts.pushBackoffMs ?? 2000;
-    let error = '';
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      try {
-        await this.netGit.raw([
-          'push',
-          '--porcelain',
-          '--no-verify',
-          url,
-          'refs/heads/main:refs/heads/main',
-          // stable/<node> moves to whichever point last passed, which need not descend from the last.
-          '+refs/heads/stable/*:refs/heads/stable/*',
-          'refs/heads/snapshots/*:refs/heads/snapshots/*',
-          'refs/tags/*:refs/tags/*',
-        ]);
-        return { ok: true, attempts: attempt };
-      } catch (err) {
-        error = this.scrub(err);
-        log.warn('backup repo: push failed', { attempt, of: attempts, remote: displayRemoteUrl(url), error });
-        if (attempt < attempts) await sleep(backoff * 2 ** (attempt - 1));
-      }
-    }
-    return { ok: false, attempts, error };
-  }
-
-  private scrub(err: unknown): string {
-    return scrubRemoteText(errorText(err), this.remote).slice(-2000);
+    return this.remote.push();
   }
 }
