@@ -352,12 +352,13 @@ resolve_workspace() {
   WS=${WS%/}
 }
 
-ensure_ocm_dir() {
+try_ocm_dir() {
   [ -d "$OCM_DIR" ] && return 0
-  mkdir -p "$OCM_DIR" 2>/dev/null || fail "cannot create $OCM_DIR"
+  mkdir -p "$OCM_DIR" 2>/dev/null || return 1
   # Undo copies and temp tars hold the raw config (with secrets): owner only.
   chmod 700 "$OCM_DIR" 2>/dev/null
 }
+ensure_ocm_dir() { try_ocm_dir || fail "cannot create $OCM_DIR (read-only or full disk?)"; }
 
 # <state>/.ocm/agent.conf: KEY=VALUE lines, parsed (never sourced). Unknown keys are ignored.
 CONF_GATEWAY_START=
@@ -775,8 +776,28 @@ never_packed_name() {
   return 1
 }
 
+# Can a ustar header hold "workspace/<rel>"? Names over 100 bytes need a split at a "/" into a
+# prefix of at most 155 bytes and a name of at most 100.
+ustar_fits() {
+  local path=workspace/$1 head= rest
+  [ "${#path}" -le 100 ] && return 0
+  [ "${#path}" -le 256 ] || return 1
+  rest=$path
+  while :; do
+    case $rest in */*) ;; *) return 1 ;; esac
+    head=$head${rest%%/*}
+    rest=${rest#*/}
+    if [ "${#rest}" -le 100 ]; then
+      [ "${#head}" -le 155 ]
+      return
+    fi
+    head=$head/
+  done
+}
+
 # Print the workspace files in the backed-up set, NUL-separated, relative to the workspace.
 # Regular files only: symlinks are skipped, and find does not descend into linked directories.
+# A name ustar cannot hold is left out of the set (so restore never removes it either).
 list_workspace_files() {
   [ -d "$WS" ] || return 0
   (
@@ -790,6 +811,8 @@ list_workspace_files() {
       find "$dir" \( -name .git -o -name credentials \) -prune -o -type f \
         ! -name .env ! -name secrets.json ! -name '*.sqlite*' ! -name 'openclaw.json.bak*' \
         ! -name openclaw.json.last-good ! -name gateway.systemd.env -print0
+    done | while IFS= read -r -d '' name; do
+      if ustar_fits "$name"; then printf '%s\0' "$name"; else say "not backed up (name too long for a tar header): $name"; fi
     done
   )
 }
@@ -858,7 +881,16 @@ write_backup_tar() {
     dd if=/dev/zero bs=512 count=2 2>/dev/null
     return 0
   fi
+  local rc
   (cd "$stage" && tar -cf - --format=ustar "${members[@]}")
+  rc=$?
+  # GNU tar exits 1 when a file changed while it was read: the archive is still whole, and
+  # the next backup catches up. 2 and above are real failures.
+  if [ "$rc" -eq 1 ] && tar --version 2>/dev/null | grep -q 'GNU tar'; then
+    say "a file changed while it was archived"
+    return 0
+  fi
+  return "$rc"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -1083,7 +1115,8 @@ verb_version() {
 }
 
 verb_status() {
-  [ -d "$STATE" ] && ensure_ocm_dir
+  # Caches only: a full or read-only state dir must not stop status from reporting it.
+  [ -d "$STATE" ] && try_ocm_dir
   collect_system
   read_openclaw_version
   decide_gateway_mode
@@ -1267,7 +1300,7 @@ verb_restore() {
   local incoming
   incoming=$(mktemp "$OCM_DIR/incoming.XXXXXX") || fail "cannot create a temp file in $OCM_DIR"
   TEMP_PATHS="$TEMP_PATHS $incoming"
-  cat >"$incoming" || fail "could not read the archive from stdin"
+  cat >"$incoming" || fail "could not save the archive under $OCM_DIR (disk full?); nothing was changed"
   [ -s "$incoming" ] || fail "refused: empty archive on stdin" "$REFUSE"
   validate_and_stage "$incoming"
   local stage=$STAGE

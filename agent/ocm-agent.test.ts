@@ -210,6 +210,17 @@ describe('ocm-agent.sh basics', () => {
     expect(oc.body).toEqual({ installed: true, version: '2026.9.6', raw: 'OpenClaw 2026.9.6 (sim0000)' });
   });
 
+  it('still answers status when <state>/.ocm cannot be created (full or read-only state dir)', async () => {
+    rmSync(join(node.stateDir, '.ocm'), { recursive: true });
+    writeFileSync(join(node.stateDir, '.ocm'), 'not a directory');
+    const status = await json(node.stateDir, ['status']);
+    expect(status.code).toBe(0);
+    expect(status.body.state_dir).toBe(node.stateDir);
+    const restore = await json(node.stateDir, ['restore'], Buffer.alloc(1024));
+    expect(restore.code).toBe(1);
+    expect(String(restore.body.error)).toMatch(/cannot create/);
+  });
+
   it('honours --state-dir over the environment', async () => {
     const other = await freshNode();
     const run = await json(node.stateDir, ['--state-dir', other.stateDir, 'status']);
@@ -417,6 +428,18 @@ describe('backup', () => {
       expect(bytes.includes(secret)).toBe(false);
     }
     expect(bytes.includes('planted')).toBe(false);
+  });
+
+  it('leaves out a name too long for a tar header, and restore leaves that file alone', async () => {
+    const long = `memory/${'n'.repeat(120)}.md`;
+    writeFileSync(join(node.workspaceDir, long), 'kept\n');
+    const run = await runAgent(node.stateDir, ['backup']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('name too long');
+    expect((await readTar(run.stdout)).map((m) => m.name)).not.toContain(`workspace/${long}`);
+    const restore = await json(node.stateDir, ['restore'], run.stdout);
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(readFileSync(join(node.workspaceDir, long), 'utf8')).toBe('kept\n');
   });
 
   it('refuses to back up a state dir without a config', async () => {
