@@ -267,6 +267,9 @@ describe('commitNode', () => {
     await expect(repo.commitNode('../g3s-01', nodeFiles(), { type: 'auto', at: AT })).rejects.toMatchObject({
       field: 'node',
     });
+    await expect(repo.commitNode('g3s-01', new Map(), { type: 'auto', at: AT })).rejects.toMatchObject({
+      field: 'files',
+    });
   });
 
   it('commits 5 nodes in parallel as 5 commits, without index.lock errors', async () => {
