@@ -1,14 +1,20 @@
 // The real openclaw package on a test node: installed from npm into the cache, its gateway run in
 // the foreground against the model stand-in, and `openclaw agent --json` answered end to end.
 // One gateway (~1.1 GB) for the whole file, always stopped in afterAll.
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserText, type ModelStandIn, startModelStandIn } from './harness/model-standin.ts';
 import {
   ensureRealOpenClaw,
+  isReady,
   OPENCLAW_VERSION,
+  openclawEnv,
   prepareRealNodeState,
   type RealGateway,
   type RealNodeState,
@@ -205,5 +211,151 @@ describe(`real openclaw ${OPENCLAW_VERSION} node`, () => {
 
     expect(await readFile(node.configPath, 'utf8')).toBe(configAsWritten);
     expect((await stat(node.logFile)).size).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+const AGENT = resolve(fileURLToPath(new URL('..', import.meta.url)), 'agent', 'ocm-agent.sh');
+
+/** Runs the agent as an SSH login on this node would: clean env, the wrapper first on PATH. */
+function runAgent(
+  node: RealNodeState,
+  binDir: string,
+  args: readonly string[],
+): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((done, fail) => {
+    const env = { ...openclawEnv(node.stateDir), PATH: `${binDir}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+    const child = spawn('bash', [AGENT, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout: Buffer.concat(out), stderr: err }));
+  });
+}
+
+async function tarEntryNames(archive: Buffer): Promise<string[]> {
+  const names: string[] = [];
+  const extract = tar.extract();
+  extract.on('entry', (header, stream, next) => {
+    names.push(header.name);
+    stream.on('end', next);
+    stream.resume();
+  });
+  await new Promise<void>((ok, fail) => {
+    extract.on('finish', ok);
+    extract.on('error', fail);
+    extract.end(archive);
+  });
+  return names;
+}
+
+/** Live (non-zombie) processes in a process group, from /proc (these tests run on Linux). */
+async function liveGroupMembers(pgid: number): Promise<number[]> {
+  const members: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // Fields after the ")" that closes the command name: state, ppid, pgrp, …
+    const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(group) === pgid && state !== 'Z' && state !== 'X') members.push(Number(entry));
+  }
+  return members;
+}
+
+describe.skipIf(!existsSync(AGENT))('ocm-agent.sh on a real openclaw node', () => {
+  let standIn: ModelStandIn;
+  let scratch: string;
+  let binDir: string;
+  let node: RealNodeState;
+
+  beforeAll(async () => {
+    const install = await ensureRealOpenClaw();
+    standIn = await startModelStandIn();
+    scratch = await mkdtemp(join(tmpdir(), 'ocm-real-agent-'));
+    binDir = join(scratch, 'bin');
+    node = await prepareRealNodeState({
+      stateDir: join(scratch, 'state'),
+      gatewayPort: await freePort(),
+      modelBaseUrl: standIn.baseUrl,
+      nodeName: 'real-agent',
+      openclawBin: writeOpenclawWrapper(binDir, install),
+    });
+    const started = await runAgent(node, binDir, ['openclaw-start']);
+    expect(started.code, started.stderr).toBe(0);
+    const deadline = Date.now() + 120_000;
+    while (!(await isReady(node.gatewayPort))) {
+      if (Date.now() > deadline)
+        throw new Error(`gateway not ready; see ${join(node.stateDir, '.ocm', 'gateway.log')}`);
+      await new Promise((ok) => setTimeout(ok, 500));
+    }
+  }, 30 * 60_000);
+
+  afterAll(async () => {
+    if (node) {
+      // The agent removes its pid file on stop; the pid is also the gateway's process group id.
+      const pgid = Number(
+        (await readFile(join(node.stateDir, '.ocm', 'gateway.pid'), 'utf8').catch(() => '')).trim(),
+      );
+      await runAgent(node, binDir, ['openclaw-stop']);
+      // The agent's stop can return before openclaw-gateway has exited (REAL-OPENCLAW.md): wait
+      // for the whole group, then make sure nothing outlives the test.
+      const deadline = Date.now() + 30_000;
+      while (pgid > 0 && (await liveGroupMembers(pgid)).length > 0 && Date.now() < deadline) {
+        await new Promise((ok) => setTimeout(ok, 250));
+      }
+      if (pgid > 0) for (const pid of await liveGroupMembers(pgid)) process.kill(pid, 'SIGKILL');
+    }
+    await standIn?.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  }, 60_000);
+
+  it('status and health see the real gateway it started', async () => {
+    const status = await runAgent(node, binDir, ['status']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout.toString())).toMatchObject({
+      state_dir: node.stateDir,
+      openclaw: { installed: true, version: OPENCLAW_VERSION, running: true, pid: expect.any(Number) },
+    });
+    const health = await runAgent(node, binDir, ['health']);
+    expect(health.code, health.stderr).toBe(0);
+    const body = JSON.parse(health.stdout.toString()) as {
+      ok: boolean;
+      checks: { name: string; ok: boolean }[];
+    };
+    expect(body.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(body.ok).toBe(true);
+  }, 120_000);
+
+  it('ask returns the stand-in’s answer with usage', async () => {
+    const before = standIn.requests;
+    const res = await runAgent(node, binDir, ['ask', 'ocm-eval-agent-1', 'What is 12 * 12?', '60']);
+    expect(res.code, res.stderr).toBe(0);
+    const body = JSON.parse(res.stdout.toString()) as {
+      text: string;
+      usage: { input: number; total: number };
+    };
+    expect(body.text).toBe('The answer is 144.');
+    expect(body.usage.input).toBeGreaterThan(0);
+    expect(standIn.requests).toBeGreaterThan(before);
+  }, 180_000);
+
+  it('backup holds the config, the workspace files and the cron export, and no node secrets besides the config', async () => {
+    const res = await runAgent(node, binDir, ['backup']);
+    expect(res.code, res.stderr).toBe(0);
+    const names = await tarEntryNames(res.stdout);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'openclaw.json',
+        'cron-export.json',
+        'workspace/AGENTS.md',
+        'workspace/MEMORY.md',
+        'workspace/memory/2026-01-01.md',
+      ]),
+    );
+    // Files the real gateway created that must never be packed.
+    expect(names.filter((n) => /sqlite|fingerprint\.key|^\.ocm|logs\/|cache\//.test(n))).toEqual([]);
   }, 120_000);
 });

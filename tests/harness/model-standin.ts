@@ -34,6 +34,8 @@ export interface ModelStandIn {
 
 export interface ModelStandInOptions {
   reply?: (messages: readonly ChatMessage[]) => string;
+  /** Wait this long before answering each chat completion (a slow model; default 0). */
+  replyDelayMs?: number;
 }
 
 export async function startModelStandIn(opts: ModelStandInOptions = {}): Promise<ModelStandIn> {
@@ -64,6 +66,7 @@ export async function startModelStandIn(opts: ModelStandInOptions = {}): Promise
         return;
       }
       received.push(parsed.data);
+      if (opts.replyDelayMs) await new Promise((ok) => setTimeout(ok, opts.replyDelayMs));
       const text = reply(parsed.data.messages);
       const model = parsed.data.model ?? STANDIN_MODEL_ID;
       const usage = usageFor(parsed.data.messages, text);
