@@ -160,6 +160,17 @@ export function startOfDayIn(tz: string, ms: number): number {
   return wallMidnight - offsetIn(tz, first);
 }
 
+/** The local midnights (UTC ms) of every day from `from`'s day through `to`'s, in order. */
+export function dayStartsIn(tz: string, from: number, to: number): number[] {
+  const starts = [startOfDayIn(tz, from)];
+  for (;;) {
+    // 36 h past a midnight is always inside the next local day, DST or not.
+    const next = startOfDayIn(tz, (starts[starts.length - 1] as number) + 36 * 3600_000);
+    if (next > to) return starts;
+    starts.push(next);
+  }
+}
+
 // ---- the fleet at a glance --------------------------------------------------------------------
 
 export function backupsSince(db: Db, since: number): number {

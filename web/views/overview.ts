@@ -7,6 +7,7 @@ import { type Series, scoreAxisMin, sparkline, trendChart, usageBar } from '../c
 import {
   backupsSince,
   dayIn,
+  dayStartsIn,
   type EventRow,
   events,
   firingAlerts,
@@ -24,6 +25,7 @@ import { empty, live, scoreClass, section, severityTag, statusDot } from './part
 
 const DAY = 86_400_000;
 const SPARK_POINTS = 14;
+const TREND_DAYS = 30;
 
 /** Reachable nodes: online, or degraded (answering, but with something wrong). */
 export const isUp = (n: Node) => n.status === 'online' || n.status === 'degraded';
@@ -84,9 +86,14 @@ export interface GridData {
   now: number;
 }
 
-export function loadGrid(ocm: Ocm, nodes: Node[], now: number): GridData {
+export function loadGrid(
+  ocm: Ocm,
+  nodes: Node[],
+  now: number,
+  points = scorePointsSince(ocm.db, now - TREND_DAYS * DAY),
+): GridData {
   const sparks = new Map<string, number[]>();
-  for (const p of scorePointsSince(ocm.db, now - 30 * DAY)) {
+  for (const p of points) {
     const list = sparks.get(p.node_id) ?? [];
     list.push(p.total_score);
     if (list.length > SPARK_POINTS) list.shift();
@@ -168,38 +175,56 @@ export function recentEventsFragment(ocm: Ocm): Html {
   );
 }
 
+type ScorePoint = { node_id: string; total_score: number; created_at: number };
+
 /** Per-node lines for a small fleet; for a big one the fleet average and the three weakest nodes. */
-export function fleetTrend(ocm: Ocm, nodes: Node[], now: number): Series[] {
+export function fleetTrend(
+  ocm: Ocm,
+  nodes: Node[],
+  now: number,
+  points = scorePointsSince(ocm.db, now - TREND_DAYS * DAY),
+): Series[] {
   const tz = ocm.config.timezone;
-  const points = scorePointsSince(ocm.db, now - 30 * DAY);
   const byNode = new Map<string, { at: number; value: number }[]>();
   for (const p of points) {
     const list = byNode.get(p.node_id) ?? [];
     list.push({ at: p.created_at, value: p.total_score });
     byNode.set(p.node_id, list);
   }
-  const known = new Set(nodes.map((n) => n.id));
   if (nodes.length <= 6) {
     return nodes
       .filter((n) => byNode.has(n.id))
       .map((n) => ({ label: n.id, points: byNode.get(n.id) ?? [] }));
   }
-  const days = new Map<string, { at: number; sum: number; n: number }>();
-  for (const p of points) {
-    if (!known.has(p.node_id)) continue;
-    const key = dayIn(tz, p.created_at);
-    const d = days.get(key) ?? { at: startOfDayIn(tz, p.created_at) + DAY / 2, sum: 0, n: 0 };
-    d.sum += p.total_score;
-    d.n += 1;
-    days.set(key, d);
+  // Daily average in the operator's timezone. Points come oldest first, so one pass over the
+  // day boundaries buckets them (a timezone lookup per point would dominate the page's cost).
+  const known = new Set(nodes.map((n) => n.id));
+  const average: Series = { label: 'fleet avg', main: true, points: [] };
+  if (points.length) {
+    const starts = dayStartsIn(tz, (points[0] as ScorePoint).created_at, now);
+    let day = 0;
+    let sum = 0;
+    let count = 0;
+    const flush = () => {
+      if (count)
+        average.points.push({
+          at: (starts[day] as number) + DAY / 2,
+          value: Math.round((sum / count) * 10) / 10,
+        });
+      sum = 0;
+      count = 0;
+    };
+    for (const p of points) {
+      while (day + 1 < starts.length && p.created_at >= (starts[day + 1] as number)) {
+        flush();
+        day++;
+      }
+      if (!known.has(p.node_id)) continue;
+      sum += p.total_score;
+      count++;
+    }
+    flush();
   }
-  const average: Series = {
-    label: 'fleet avg',
-    main: true,
-    points: [...days.values()]
-      .sort((a, b) => a.at - b.at)
-      .map((d) => ({ at: d.at, value: Math.round((d.sum / d.n) * 10) / 10 })),
-  };
   const weakest = nodes
     .filter((n) => n.last_score !== null && byNode.has(n.id))
     .sort((a, b) => (a.last_score as number) - (b.last_score as number))
@@ -235,7 +260,8 @@ export function safeSteps(json: string): { at: number; step: string }[] {
 export function overviewBody(ocm: Ocm, now: number): Html {
   const nodes = ocm.nodes.list();
   const tz = ocm.config.timezone;
-  const series = fleetTrend(ocm, nodes, now);
+  const points = scorePointsSince(ocm.db, now - TREND_DAYS * DAY);
+  const series = fleetTrend(ocm, nodes, now, points);
   const chart = trendChart(series, {
     yMin: scoreAxisMin(series),
     title:
@@ -251,7 +277,7 @@ export function overviewBody(ocm: Ocm, now: number): Html {
   return html`${heading('Fleet overview', html`${nodes.length} node${nodes.length === 1 ? '' : 's'} · updated ${formatTime(tz, now)}`)}
   ${summaryFragment(fleetSummary(ocm, nodes, now))}
   ${operationsPanel(runningOperations(ocm.db), now)}
-  ${section('Nodes', gridFragment(loadGrid(ocm, nodes, now)))}
+  ${section('Nodes', gridFragment(loadGrid(ocm, nodes, now, points)))}
   <div class="two">
     ${section('Score trend', html`<div class="chart-box">${trustedSvg(chart)}</div>`, html`<a class="more" href="/scores">all scores →</a>`)}
     ${section('Recent events', recentEventsFragment(ocm), html`<a class="more" href="/events">all events →</a>`)}
