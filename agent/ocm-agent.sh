@@ -29,6 +29,7 @@ json_str() {
       i=1
       while [ "$i" -le 31 ]; do
         hex=$(printf '%02x' "$i")
+        # shellcheck disable=SC2059 # the format is the escape being built
         c=$(printf "\\x$hex")
         s=${s//$c/\\u00$hex}
         i=$((i + 1))
@@ -159,6 +160,7 @@ utc_stamp() { date -u +%Y-%m-%dT%H-%M-%SZ; }
 #   json5_get <path> : the same for a JSON5 document (the OpenClaw config) starting at byte 1.
 #   json5_check      : stdin must be exactly one JSON5 value (comments, trailing commas, unquoted
 #                      keys, single quotes...). Exit 0 when it parses, 2 with a reason otherwise.
+# shellcheck disable=SC2016 # an awk program: its $ are awk's
 JSON_AWK='
 function fail(m) { if (E == "") E = m " at byte " P; return 0 }
 function ws(   c) {
@@ -341,10 +343,11 @@ resolve_workspace() {
   if [ -n "${OPENCLAW_WORKSPACE_DIR:-}" ]; then
     WS=$OPENCLAW_WORKSPACE_DIR
   else
-    local configured=
+    local configured=''
     if [ -f "$CONFIG" ]; then
       configured=$(json5_get agents.defaults.workspace <"$CONFIG" 2>/dev/null)
       case $configured in \"*\") configured=$(json_unquote "$configured") ;; *) configured= ;; esac
+      # shellcheck disable=SC2088 # a literal "~/" in the config, expanded by hand
       case $configured in "~/"*) configured=${HOME:-}/${configured#"~/"} ;; esac
     fi
     WS=${configured:-$STATE/workspace}
@@ -414,7 +417,7 @@ read_openclaw_version() {
   [ -n "$OPENCLAW" ] || return 0
   # Keyed on the binary (a real update rewrites it) and on the sim's version file (the sim
   # keeps its version in state, not in its own file).
-  local key cache=$OCM_DIR/openclaw-version.cache cached_key=
+  local key cache=$OCM_DIR/openclaw-version.cache cached_key=''
   key="$OPENCLAW|$(file_stamp "$OPENCLAW" "$STATE/.sim/version")"
   key=${key//$'\n'/|}
   if [ -f "$cache" ]; then
@@ -426,7 +429,7 @@ read_openclaw_version() {
   if [ "$cached_key" != "$key" ] || [ -z "$OC_VERSION_RAW" ]; then
     OC_VERSION_RAW=$(run_with_timeout 20 "$OPENCLAW" --version 2>/dev/null </dev/null)
     # Keep the line that carries the version (the real CLI may print warnings first).
-    local line picked=
+    local line picked=''
     while IFS= read -r line; do
       case $line in *[0-9].[0-9]*) picked=$line; break ;; esac
     done <<EOF
@@ -478,7 +481,7 @@ decide_gateway_mode() {
   elif [ "$OS" = Darwin ] && [ -f "$(launchd_plist)" ]; then
     GATEWAY_MODE=launchd
   elif [ -n "$CONF_GATEWAY_START" ]; then
-    GATEWAY_MODE=command
+    GATEWAY_MODE='command'
   else
     GATEWAY_MODE=none
   fi
@@ -668,7 +671,7 @@ percent() {
 
 # "1.23" -> 123 (hundredths), for integer math on load averages.
 hundredths() {
-  local whole=${1%%.*} frac=
+  local whole=${1%%.*} frac=''
   case $1 in *.*) frac=${1#*.} ;; esac
   frac=${frac}00
   frac=${frac:0:2}
@@ -678,19 +681,20 @@ hundredths() {
 
 collect_system() {
   local line
+  # shellcheck disable=SC2046 # three words wanted
   set -- $(uname -snm 2>/dev/null)
   SYS_OS=${1:-unknown}
   SYS_HOST=${2:-unknown}
   SYS_ARCH=${3:-unknown}
   SYS_NCPU=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
   case $SYS_NCPU in '' | *[!0-9]* | 0) SYS_NCPU=1 ;; esac
-  SYS_LOAD1= SYS_UPTIME= SYS_MEM_TOTAL_KB= SYS_MEM_USED_KB= SYS_CPU=
+  SYS_LOAD1='' SYS_UPTIME='' SYS_MEM_TOTAL_KB='' SYS_MEM_USED_KB='' SYS_CPU=''
 
   if [ -r /proc/loadavg ]; then
     read -r SYS_LOAD1 line </proc/loadavg
     read -r SYS_UPTIME line </proc/uptime
     SYS_UPTIME=${SYS_UPTIME%%.*}
-    local total= avail= key value
+    local total='' avail='' key value
     while read -r key value line; do
       case $key in
         MemTotal:) total=$value ;;
@@ -704,6 +708,7 @@ collect_system() {
   else
     # macOS / BSD
     line=$(sysctl -n vm.loadavg 2>/dev/null) # "{ 1.23 1.45 1.67 }"
+    # shellcheck disable=SC2086 # "{ 1.23 1.45 1.67 }" split into words
     set -- $line
     SYS_LOAD1=$2
     line=$(sysctl -n kern.boottime 2>/dev/null) # "{ sec = 1700000000, usec = 0 } ..."
@@ -734,6 +739,7 @@ EOF
   fi
 
   SYS_DISK=
+  # shellcheck disable=SC2046 # df's columns as words
   set -- $(df -P -k "$STATE" 2>/dev/null | tail -n 1)
   case $5 in [0-9]*%) SYS_DISK=${5%\%} ;; esac
 }
@@ -741,8 +747,8 @@ EOF
 # CPU use since the previous status call, from /proc/stat counters kept in <state>/.ocm, when
 # that sample is between 1 s and 10 min old (two samples 100 ms apart would make status slow).
 cpu_from_proc_stat() {
-  local label user nice system idle iowait irq softirq steal rest total idle_all
-  read -r label user nice system idle iowait irq softirq steal rest </proc/stat
+  local _cpu user nice system idle iowait irq softirq steal rest total idle_all
+  read -r _cpu user nice system idle iowait irq softirq steal rest </proc/stat
   total=$((user + nice + system + idle + ${iowait:-0} + ${irq:-0} + ${softirq:-0} + ${steal:-0}))
   idle_all=$((idle + ${iowait:-0}))
   local sample=$OCM_DIR/cpu.sample prev_total prev_idle prev_at
@@ -779,7 +785,7 @@ never_packed_name() {
 # Can a ustar header hold "workspace/<rel>"? Names over 100 bytes need a split at a "/" into a
 # prefix of at most 155 bytes and a name of at most 100.
 ustar_fits() {
-  local path=workspace/$1 head= rest
+  local path=workspace/$1 head='' rest
   [ "${#path}" -le 100 ] && return 0
   [ "${#path}" -le 256 ] || return 1
   rest=$path
@@ -908,7 +914,7 @@ trap cleanup EXIT
 take_restore_lock() {
   LOCK_DIR=$OCM_DIR/restore.lock
   if ! mkdir "$LOCK_DIR" 2>/dev/null; then
-    local holder=
+    local holder=''
     [ -f "$LOCK_DIR/pid" ] && IFS= read -r holder <"$LOCK_DIR/pid"
     if [ -n "$holder" ] && pid_alive "$holder"; then
       LOCK_DIR=
@@ -1146,7 +1152,7 @@ verb_openclaw_version() {
 }
 
 verb_health() {
-  local checks= all=1
+  local checks='' all=1
   add_check() { # name ok detail
     [ "$2" = 1 ] || all=0
     [ -n "$checks" ] && checks="$checks,"
@@ -1254,7 +1260,7 @@ verb_file_check() {
   local rel=$1
   [ $# -ge 1 ] && [ -n "$rel" ] || fail "usage: file-check <relative path>" 2
   has_dotdot_or_absolute "$rel" && fail "refused: the path must be relative to the state dir, without '..'" 2
-  local path=$STATE/$rel exists=0 size= sum=
+  local path=$STATE/$rel exists=0 size='' sum=''
   if [ -L "$path" ]; then
     # Report links without following them out of the state dir.
     printf '{"path":%s,"exists":true,"type":"symlink","size":null,"sha256":null}\n' "$(json_str "$rel")"
