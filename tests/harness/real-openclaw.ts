@@ -58,8 +58,11 @@ export async function ensureRealOpenClaw(opts: { cacheDir?: string } = {}): Prom
   const openclawDir = join(cacheDir, 'openclaw', 'node_modules', 'openclaw');
   const openclawMjs = join(openclawDir, 'openclaw.mjs');
 
+  // Written only after `--version` answered, so an interrupted npm install is redone, not trusted.
+  const installedMarker = join(cacheDir, 'openclaw', `.verified-${OPENCLAW_VERSION}`);
+
   await mkdir(cacheDir, { recursive: true });
-  await withInstallLock(join(cacheDir, 'install.lock'), async () => {
+  const versionRaw = await withInstallLock(join(cacheDir, 'install.lock'), async () => {
     if (!(await hasUsableNode(nodeBin))) {
       await npmInstall(join(cacheDir, 'node'), [`${nodePackage}@${NODE_MAJOR}`]);
       if (!(await hasUsableNode(nodeBin))) {
@@ -68,20 +71,23 @@ export async function ensureRealOpenClaw(opts: { cacheDir?: string } = {}): Prom
         );
       }
     }
-    if (installedPackageVersion(openclawDir) !== OPENCLAW_VERSION) {
+    if (!existsSync(installedMarker) || installedPackageVersion(openclawDir) !== OPENCLAW_VERSION) {
       // --ignore-scripts: its postinstall would run under this npm's Node 20 and gain nothing.
       await npmInstall(join(cacheDir, 'openclaw'), ['--ignore-scripts', `openclaw@${OPENCLAW_VERSION}`]);
     }
+    // The first run after install also prints a one-time "fs-safe native support" note on stderr.
+    const { stdout } = await run(nodeBin, [openclawMjs, '--version'], { timeout: 60_000 });
+    const printed = stdout.trim();
+    const match = /^OpenClaw (\S+) \(/.exec(printed);
+    if (!match || match[1] !== OPENCLAW_VERSION) {
+      rmSync(installedMarker, { force: true });
+      throw new Error(
+        `openclaw --version printed ${JSON.stringify(printed)}, expected OpenClaw ${OPENCLAW_VERSION} (…)`,
+      );
+    }
+    writeFileSync(installedMarker, `${printed}\n`);
+    return printed;
   });
-
-  const { stdout } = await run(nodeBin, [openclawMjs, '--version'], { timeout: 60_000 });
-  const versionRaw = stdout.trim();
-  const match = /^OpenClaw (\S+) \(/.exec(versionRaw);
-  if (!match || match[1] !== OPENCLAW_VERSION) {
-    throw new Error(
-      `openclaw --version printed ${JSON.stringify(versionRaw)}, expected OpenClaw ${OPENCLAW_VERSION} (…)`,
-    );
-  }
   return { nodeBin, openclawMjs, version: OPENCLAW_VERSION, versionRaw };
 }
 
