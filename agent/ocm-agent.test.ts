@@ -344,6 +344,33 @@ describe('ask', () => {
     for (const marker of markers) expect(existsSync(marker)).toBe(false);
   });
 
+  it('sim: remembers a nonce across sessions, and a degraded node answers wrong or not at all', async () => {
+    await json(node.stateDir, ['openclaw-start']);
+    const nonce = `ZEBRA-${randomBytes(3).toString('hex').toUpperCase()}7`;
+    const stored = await json(node.stateDir, [
+      'ask',
+      'ocm-eval-m1',
+      `Remember this code for later: ${nonce}. Reply OK.`,
+    ]);
+    expect(stored.body.text).toContain(nonce);
+    const recalled = await json(node.stateDir, [
+      'ask',
+      'ocm-eval-m2',
+      'What was the code I asked you to remember?',
+    ]);
+    expect(recalled.body.text).toContain(nonce);
+
+    writeFileSync(join(node.stateDir, '.sim', 'degraded'), '');
+    const wrong = await json(node.stateDir, ['ask', 'ocm-eval-d1', 'What is 17 * 23?']);
+    expect(wrong.code).toBe(0);
+    expect(wrong.body.text).not.toContain('391');
+    expect((await json(node.stateDir, ['ask', 'ocm-eval-d2', 'Tell me about yourself.'])).body.text).toBe('');
+    expect(
+      (await json(node.stateDir, ['ask', 'ocm-eval-d3', 'What was the code I asked you to remember?'])).body
+        .text,
+    ).not.toContain(nonce);
+  });
+
   it('refuses a bad session key without calling openclaw', async () => {
     for (const key of ['', 'a b', 'x;rm', '$(id)', 'k'.repeat(101)]) {
       const run = await json(node.stateDir, ['ask', key, 'hi']);

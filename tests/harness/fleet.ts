@@ -59,9 +59,14 @@ type FleetFile = z.infer<typeof fleetFile>;
 
 export interface FleetNode {
   id: string;
+  /** The SSH port OCM registers (stays the same through every fault). */
   port: number;
   stateDir: string;
   kind: NodeKind;
+  /** The node's HOME as its SSH sessions see it. */
+  home: string;
+  /** Real nodes: the OpenClaw gateway's own port (GET /readyz there); null for sim nodes. */
+  gatewayPort: number | null;
 }
 
 export interface FleetEnv {
@@ -307,7 +312,14 @@ class FleetHandle implements Fleet {
     return this.state.knownHostsFile;
   }
   get nodes(): FleetNode[] {
-    return this.state.nodes.map(({ id, port, stateDir, kind }) => ({ id, port, stateDir, kind }));
+    return this.state.nodes.map(({ id, port, stateDir, kind, home, gatewayPort }) => ({
+      id,
+      port,
+      stateDir,
+      kind,
+      home,
+      gatewayPort,
+    }));
   }
   get env(): FleetEnv {
     return fleetEnv(this.state.dir);
