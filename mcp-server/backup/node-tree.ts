@@ -137,11 +137,16 @@ export async function replaceNodeTree(nodeDir: string, files: ReadonlyMap<string
       if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST' && err.code !== 'ENOENT') throw err;
     });
   }
-  for (const [path, content] of files) {
-    const target = join(nodeDir, path);
-    const current = disk.files.has(path) ? await readIfPresent(target) : null;
-    if (current?.equals(content)) continue;
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, content, { mode: 0o644 });
+  const entries = [...files];
+  for (let i = 0; i < entries.length; i += READ_BATCH) {
+    await Promise.all(
+      entries.slice(i, i + READ_BATCH).map(async ([path, content]) => {
+        const target = join(nodeDir, path);
+        const current = disk.files.has(path) ? await readIfPresent(target) : null;
+        if (current?.equals(content)) return;
+        await mkdir(dirname(target), { recursive: true });
+        await writeFile(target, content, { mode: 0o644 });
+      }),
+    );
   }
 }

@@ -272,6 +272,20 @@ describe('commitNode', () => {
     });
   });
 
+  it('refuses to write or commit anything secret-shaped that redaction missed', async () => {
+    const repo = await open();
+    await repo.commitNode('g3s-01', nodeFiles(), { type: 'auto', at: AT });
+    const before = commitCount();
+    const token = `ghp_${'A1b2C3d4E5'.repeat(4)}`;
+    const leaky = nodeFiles({ 'workspace/MEMORY.md': `# Memory\nmy github token is ${token}\n` });
+    await expect(repo.commitNode('g3s-01', leaky, { type: 'auto', at: AT + HOUR })).rejects.toThrow(
+      /refusing to back up g3s-01: .*workspace\/MEMORY\.md line 2 \(github-token\)/,
+    );
+    expect(commitCount()).toBe(before);
+    expect(git(repoDir, 'status', '--porcelain')).toBe('');
+    expect(readFileSync(join(repoDir, 'nodes/g3s-01/workspace/MEMORY.md'), 'utf8')).not.toContain(token);
+  });
+
   it('commits 5 nodes in parallel as 5 commits, without index.lock errors', async () => {
     const repo = await open();
     const before = commitCount();

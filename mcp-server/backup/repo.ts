@@ -15,7 +15,7 @@ import { NODE_ID_PATTERN } from '../ids.ts';
 import { log } from '../log.ts';
 import { type ConfigChange, configChanges } from './config-changes.ts';
 import { CONFIG_FILE, checkNodeFiles, hasSignificantChange, replaceNodeTree } from './node-tree.ts';
-import { parseConfig } from './redact.ts';
+import { findSecretShapes, parseConfig } from './redact.ts';
 import {
   deployTagName,
   fullRef,
@@ -176,6 +176,23 @@ function changelogLine(nodeId: string, info: BackupInfo, changedFiles: string[])
   const shown = changedFiles.slice(0, 5).join(', ') + (changedFiles.length > 5 ? ', …' : '');
   const count = `${changedFiles.length} file${changedFiles.length === 1 ? '' : 's'}`;
   return `- ${minuteUtc(info.at)}Z [${nodeId}] ${info.type} backup | score:${score} | ${count}: ${shown}\n`;
+}
+
+/**
+ * The last line of defence (SPEC §5): whatever the pipeline redacted, nothing secret-shaped is
+ * written to this disk or into history. Runs only when a commit is coming, so sweeps stay fast.
+ */
+function refuseSecretShapes(node: string, files: ReadonlyMap<string, Buffer>): void {
+  const found: string[] = [];
+  for (const [path, content] of files) {
+    for (const finding of findSecretShapes(content.toString('utf8')))
+      found.push(`${path} line ${finding.line} (${finding.kind})`);
+  }
+  if (found.length > 0) {
+    throw new OperationFailed(
+      `refusing to back up ${node}: secret-shaped text survived redaction in ${found.slice(0, 5).join(', ')}${found.length > 5 ? ', …' : ''}; nothing was written`,
+    );
+  }
 }
 
 function byNewest(a: { at: number; seq: number }, b: { at: number; seq: number }): number {
@@ -377,9 +394,11 @@ export class BackupRepo {
     for (const entry of listing.split('\0')) {
       const tab = entry.indexOf('\t');
       if (tab === -1) continue;
-      const [, type, object] = entry.slice(0, tab).split(' ');
+      const [mode, type, object] = entry.slice(0, tab).split(' ');
       const path = entry.slice(tab + 1);
-      if (type === 'blob' && object && path.startsWith(prefix))
+      // Regular files only: OCM never commits symlinks, and a restore must not create one.
+      const regular = type === 'blob' && (mode === '100644' || mode === '100755');
+      if (regular && object && path.startsWith(prefix))
         blobs.push({ path: path.slice(prefix.length), object });
     }
     if (blobs.length === 0) throw new OperationFailed(`${ref} holds no backup of ${node}`);
@@ -429,6 +448,7 @@ export class BackupRepo {
 
     const nodeDir = join(this.dir, 'nodes', node);
     if (!this.unsure.has(node) && !(await hasSignificantChange(nodeDir, files))) return unchanged();
+    refuseSecretShapes(node, files);
 
     return this.serial(async () => {
       try {
