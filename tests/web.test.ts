@@ -69,7 +69,10 @@ beforeAll(async () => {
   // A hostile display name: everything the page prints from the DB must be escaped.
   ocm.nodes.update(fleet.ids[1] as string, { name: '<script>alert("x")</script> & co' });
   app = createWebApp(ocm, { passwordHash: await hashPassword(PASSWORD) });
-  const login = await app.request('/login', { method: 'POST', body: new URLSearchParams({ password: PASSWORD }) });
+  const login = await app.request('/login', {
+    method: 'POST',
+    body: new URLSearchParams({ password: PASSWORD }),
+  });
   cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
 });
 
@@ -173,7 +176,9 @@ describe('login', () => {
     expect(setCookie).toContain('HttpOnly');
     expect(setCookie).toContain('SameSite=Strict');
     expect(setCookie).not.toContain(PASSWORD);
-    expect((await app.request('/', { headers: { cookie: setCookie.split(';')[0] as string } })).status).toBe(200);
+    expect((await app.request('/', { headers: { cookie: setCookie.split(';')[0] as string } })).status).toBe(
+      200,
+    );
 
     for (const next of ['//evil.example/', 'https://evil.example/', '/\\evil.example']) {
       const r = await app.request('/login', {
@@ -244,6 +249,14 @@ describe('pages', () => {
         expect(c).toContain(node.status_detail as string);
       }
     }
+    // Nodes that want a look are named above the grid: unreachable, degraded, or scoring below 70.
+    const flagged = [...html.matchAll(/data-attention="([^"]+)"/g)].map((m) => m[1]);
+    const expected = nodes
+      .filter((n) => !['online'].includes(n.status) || (n.last_score !== null && n.last_score < 70))
+      .map((n) => n.id);
+    expect(flagged).toEqual(expected);
+    expect(flagged).toContain(fleet.offline);
+    expect(flagged).toContain(fleet.degraded);
     expect(html).not.toContain('<script>alert');
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co');
   });

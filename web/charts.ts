@@ -65,7 +65,7 @@ export interface TrendOptions {
 
 /** Score over time, one line per series, with labelled y grid and threshold lines. */
 export function trendChart(series: Series[], opts: TrendOptions = {}): string {
-  const { width = 560, height = 250, yMin = 0, yMax = 100, thresholds = [] } = opts;
+  const { width = 560, height = 280, yMin = 0, yMax = 100, thresholds = [] } = opts;
   const formatTime = opts.formatTime ?? ((ms: number) => new Date(ms).toISOString().slice(5, 10));
   const title = escapeXml(opts.title ?? 'score trend');
   const m = { top: 12, right: 76, bottom: 24, left: 32 };

@@ -148,7 +148,9 @@ describe('status page in Chromium', () => {
     );
     expect(await page.textContent('.diff-view')).toContain('agents.defaults.model.primary');
     expect(await page.locator('svg.radar').count()).toBe(1);
-    expect(await page.locator('svg.trend polyline').count()).toBe(1);
+    expect(await page.locator('.chart-wide svg.trend polyline').count()).toBe(1);
+    expect(await page.locator('.chart-wide svg.trend').isVisible()).toBe(true);
+    expect(await page.locator('.chart-narrow svg.trend').isVisible()).toBe(false);
     await page.screenshot({ path: join(artifacts, 'status-node-1280.png'), fullPage: true });
 
     await Promise.all([
@@ -172,6 +174,10 @@ describe('status page in Chromium', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(artifacts, 'status-overview-390.png'), fullPage: true });
     await page.goto(`${base}/nodes/${fleet.diffNode}`);
+    // The phone gets the chart drawn for its width, so the axis text stays readable.
+    expect(await page.locator('.chart-narrow svg.trend').isVisible()).toBe(true);
+    expect(await page.locator('.chart-wide svg.trend').isVisible()).toBe(false);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(artifacts, 'status-node-390.png'), fullPage: true });
     await page.close();
     expect(cspViolations).toEqual([]);

@@ -16,7 +16,7 @@ export function confirmationsFragment(ocm: Ocm, now: number): Html {
           <div class="conf-tool"><code>${p.tool}</code>${p.target ? html` on <a href="/nodes/${p.target}">${p.target}</a>` : nothing}
             <span class="tag tier">${p.tier} tier</span></div>
           <p class="conf-plan">${p.plan}</p>
-          <p class="muted small">requested by ${p.caller} · token ${p.id}… · expires ${formatTime(tz, p.expires_at)} (in ${formatDuration(
+          <p class="muted small">requested by ${p.caller} · id ${p.id} · expires ${formatTime(tz, p.expires_at)} (in ${formatDuration(
             (p.expires_at - now) / 1000,
           )})</p>
         </div>

@@ -1,6 +1,6 @@
 // The fleet-wide lists: backups, scores, events (filterable), the audit log.
 import type { Ocm } from '../../mcp-server/ocm.ts';
-import { type Series, scoreAxisMin, trendChart } from '../charts.ts';
+import type { Series } from '../charts.ts';
 import {
   type AuditRow,
   audit,
@@ -13,12 +13,13 @@ import {
   SEVERITIES,
   type Severity,
 } from '../queries.ts';
-import { formatDay, formatTime } from './format.ts';
-import { type Html, html, nothing, trustedSvg } from './html.ts';
+import { formatTime } from './format.ts';
+import { type Html, html, nothing } from './html.ts';
 import { heading } from './layout.ts';
 import { backupTable, scoreTable } from './node.ts';
 import { eventList, fleetTrend } from './overview.ts';
 import { empty, live, resultTag, scoreClass, section } from './parts.ts';
+import { scoreTrend } from './score-trend.ts';
 
 export function backupsBody(ocm: Ocm, node: string | undefined): Html {
   const rows = backups(ocm.db, { node, limit: 300 });
@@ -31,15 +32,6 @@ export function scoresBody(ocm: Ocm, now: number): Html {
   const latest = latestScorePerNode(ocm.db);
   const nodes = ocm.nodes.list();
   const series: Series[] = fleetTrend(ocm, nodes, now);
-  const chart = trendChart(series, {
-    yMin: scoreAxisMin(series),
-    title: 'score trend, last 30 days',
-    formatTime: (ms) => formatDay(tz, ms),
-    thresholds: [
-      { value: 90, label: 'stable ≥ 90' },
-      { value: 50, label: 'rollback < 50' },
-    ],
-  });
   const table = latest.length
     ? html`<div class="table-wrap"><table>
       <thead><tr><th>node</th><th>total</th>${DIMENSIONS.map((d) => html`<th class="num">${d.label}</th>`)}<th>when</th><th>judge</th></tr></thead>
@@ -51,7 +43,7 @@ export function scoresBody(ocm: Ocm, now: number): Html {
       )}</tbody></table></div>`
     : empty('No score runs yet.');
   return html`${heading('Scores', 'Five dimensions × 20 = 100: memory, logic, tool use, reply quality, persona. ≥ 90 tags a stable backup; < 50 triggers a rollback.')}
-  ${section('Trend', html`<div class="chart-box">${trustedSvg(chart)}</div>`)}
+  ${section('Trend', scoreTrend(series, 'score trend, last 30 days', tz))}
   ${section('Latest run per node', table)}
   ${section('Recent runs', scoreTable(recentScores(ocm.db, 100), tz, { showNode: true }))}`;
 }

@@ -1,7 +1,7 @@
 // One node: live status and metrics, score history and radar, backups with their diffs, events.
 import type { Node } from '../../mcp-server/nodes/store.ts';
 import type { Ocm } from '../../mcp-server/ocm.ts';
-import { radarChart, type Series, scoreAxisMin, trendChart, usageBar } from '../charts.ts';
+import { radarChart, type Series, usageBar } from '../charts.ts';
 import {
   type BackupRow,
   backups,
@@ -17,7 +17,6 @@ import { type BackupDiffFn, renderDiff } from './diff.ts';
 import {
   formatAge,
   formatBytes,
-  formatDay,
   formatDuration,
   formatPct,
   formatTime,
@@ -28,6 +27,7 @@ import {
 import { type Html, html, nothing, trustedSvg } from './html.ts';
 import { eventList, isUp } from './overview.ts';
 import { empty, live, scoreClass, section, severityTag, statusDot, statusTag } from './parts.ts';
+import { scoreTrend } from './score-trend.ts';
 
 const NODE_BACKUPS_SHOWN = 15;
 
@@ -163,15 +163,6 @@ export async function nodeBody(
   const history: Series[] = [
     { label: node.id, points: complete.map((s) => ({ at: s.created_at, value: s.total_score as number })) },
   ];
-  const trend = trendChart(history, {
-    yMin: scoreAxisMin(history),
-    title: `${node.id} score history`,
-    formatTime: (ms) => formatDay(tz, ms),
-    thresholds: [
-      { value: 90, label: 'stable ≥ 90' },
-      { value: 50, label: 'rollback < 50' },
-    ],
-  });
   // One more than shown, so the oldest row shown still has a predecessor to diff against.
   const recent = backups(ocm.db, { node: node.id, limit: NODE_BACKUPS_SHOWN + 1 });
   const nodeBackups = recent.slice(0, NODE_BACKUPS_SHOWN);
@@ -195,7 +186,7 @@ export async function nodeBody(
   </div>
   ${section('Status', statusFragment(ocm, node, now))}
   <div class="two">
-    ${section('Score history', html`<div class="chart-box">${trustedSvg(trend)}</div>`)}
+    ${section('Score history', scoreTrend(history, `${node.id} score history`, tz))}
     ${section(
       'Latest score by dimension',
       html`<div class="chart-box radar-box">${trustedSvg(radarFor(latest, `${node.id} latest score by dimension`))}</div>${

@@ -3,7 +3,7 @@
 
 import type { Node } from '../../mcp-server/nodes/store.ts';
 import type { Ocm } from '../../mcp-server/ocm.ts';
-import { type Series, scoreAxisMin, sparkline, trendChart, usageBar } from '../charts.ts';
+import { type Series, sparkline, usageBar } from '../charts.ts';
 import {
   backupsSince,
   dayIn,
@@ -18,10 +18,11 @@ import {
   scorePointsSince,
   startOfDayIn,
 } from '../queries.ts';
-import { formatAge, formatDay, formatDuration, formatPct, formatTime, formatUsd, isoMs } from './format.ts';
+import { formatAge, formatDuration, formatPct, formatTime, formatUsd, isoMs } from './format.ts';
 import { type Html, html, nothing, trustedSvg } from './html.ts';
 import { heading } from './layout.ts';
 import { empty, live, scoreClass, section, severityTag, statusDot } from './parts.ts';
+import { scoreTrend } from './score-trend.ts';
 
 const DAY = 86_400_000;
 const SPARK_POINTS = 14;
@@ -148,11 +149,29 @@ export function nodeCard(node: Node, data: GridData): Html {
 </a>`;
 }
 
+/** Why a node wants a look, or null: unreachable, degraded, or scoring in the warning band or below. */
+export function attentionReason(node: Node): string | null {
+  if (node.status === 'offline' || node.status === 'error') return node.status;
+  if (node.status === 'degraded') return 'degraded';
+  if (node.last_score !== null && node.last_score < 70) return `score ${node.last_score}`;
+  return null;
+}
+
+/** In a big fleet the cards stay in id order; the nodes that want a look are named above them. */
+function attentionStrip(nodes: Node[]): Html {
+  const flagged = nodes.map((n) => ({ n, why: attentionReason(n) })).filter((x) => x.why !== null);
+  if (!flagged.length) return nothing;
+  return html`<div class="attention"><span class="attention-label">Needs a look</span>${flagged.map(
+    ({ n, why }) =>
+      html`<a class="chip st-${n.status}" href="/nodes/${n.id}" data-attention="${n.id}">${statusDot(n.status)}${n.id} <span class="muted">${why}</span></a>`,
+  )}</div>`;
+}
+
 export function gridFragment(data: GridData): Html {
   const content = data.nodes.length
-    ? html`${data.nodes.map((n) => nodeCard(n, data))}`
+    ? html`${attentionStrip(data.nodes)}<div class="grid">${data.nodes.map((n) => nodeCard(n, data))}</div>`
     : empty(html`No nodes registered yet. Add one with <code>ocm call add_node</code> or ask the OCM Bot.`);
-  return live('node-grid', '/fragments/nodes', content, 'div', data.nodes.length ? 'grid' : '');
+  return live('node-grid', '/fragments/nodes', content);
 }
 
 export function eventList(rows: EventRow[], tz: string, opts: { showNode?: boolean } = {}): Html {
@@ -171,7 +190,7 @@ export function recentEventsFragment(ocm: Ocm): Html {
   return live(
     'recent-events',
     '/fragments/events',
-    eventList(events(ocm.db, { limit: 12 }), ocm.config.timezone),
+    eventList(events(ocm.db, { limit: 10 }), ocm.config.timezone),
   );
 }
 
@@ -262,24 +281,16 @@ export function overviewBody(ocm: Ocm, now: number): Html {
   const tz = ocm.config.timezone;
   const points = scorePointsSince(ocm.db, now - TREND_DAYS * DAY);
   const series = fleetTrend(ocm, nodes, now, points);
-  const chart = trendChart(series, {
-    yMin: scoreAxisMin(series),
-    title:
-      nodes.length <= 6
-        ? 'score per node, last 30 days'
-        : 'fleet average and the three lowest-scoring nodes, last 30 days',
-    formatTime: (ms) => formatDay(tz, ms),
-    thresholds: [
-      { value: 90, label: 'stable ≥ 90' },
-      { value: 50, label: 'rollback < 50' },
-    ],
-  });
+  const title =
+    nodes.length <= 6
+      ? 'score per node, last 30 days'
+      : 'fleet average and the three lowest-scoring nodes, last 30 days';
   return html`${heading('Fleet overview', html`${nodes.length} node${nodes.length === 1 ? '' : 's'} · updated ${formatTime(tz, now)}`)}
   ${summaryFragment(fleetSummary(ocm, nodes, now))}
   ${operationsPanel(runningOperations(ocm.db), now)}
   ${section('Nodes', gridFragment(loadGrid(ocm, nodes, now, points)))}
   <div class="two">
-    ${section('Score trend', html`<div class="chart-box">${trustedSvg(chart)}</div>`, html`<a class="more" href="/scores">all scores →</a>`)}
+    ${section('Score trend', scoreTrend(series, title, tz), html`<a class="more" href="/scores">all scores →</a>`)}
     ${section('Recent events', recentEventsFragment(ocm), html`<a class="more" href="/events">all events →</a>`)}
   </div>`;
 }
