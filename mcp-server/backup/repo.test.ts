@@ -68,6 +68,14 @@ describe('creating and reopening the repo', () => {
     expect(commitCount()).toBe(1);
   });
 
+  it('finishes a repo whose first open died before the first commit', async () => {
+    execFileSync('git', ['-c', 'init.defaultBranch=master', 'init', '--quiet', repoDir]);
+    const repo = await open();
+    expect(git(repoDir, 'symbolic-ref', 'HEAD')).toBe('refs/heads/main');
+    expect(git(repoDir, 'ls-tree', '-r', '--name-only', 'HEAD')).toContain('.ocm/changelog.md');
+    expect((await repo.commitNode('g3s-01', nodeFiles(), { type: 'auto', at: AT })).changed).toBe(true);
+  });
+
   it('refuses a folder that has files but is not a repo', async () => {
     rmSync(repoDir, { recursive: true, force: true });
     execFileSync('mkdir', ['-p', repoDir]);
@@ -330,6 +338,45 @@ describe('commitNode', () => {
   });
 });
 
+describe("OCM's own files", () => {
+  it('commits ocm-master/ (replaced whole) and .ocm/scores.json, and nothing else', async () => {
+    const repo = await open();
+    const first = await repo.commitOwnFiles(
+      new Map([
+        ['ocm-master/ocm.db', Buffer.from([1, 2, 3])],
+        ['ocm-master/templates/soul.md', Buffer.from('t\n')],
+        ['.ocm/scores.json', Buffer.from('{"g3s-01":[92]}\n')],
+      ]),
+      'OCM master state',
+    );
+    expect(first.changed).toBe(true);
+    expect(git(repoDir, 'log', '-1', '--format=%s')).toBe('OCM master state');
+    const second = await repo.commitOwnFiles(
+      new Map([['ocm-master/ocm.db', Buffer.from([1, 2, 3])]]),
+      'again',
+    );
+    expect(second.changed).toBe(true); // the template is gone from ocm-master/
+    expect(git(repoDir, 'ls-tree', '-r', '--name-only', 'HEAD').split('\n')).toEqual([
+      '.ocm/changelog.md',
+      '.ocm/scores.json',
+      'README.md',
+      'ocm-master/ocm.db',
+    ]);
+    expect(
+      await repo.commitOwnFiles(new Map([['ocm-master/ocm.db', Buffer.from([1, 2, 3])]]), 'same'),
+    ).toEqual({
+      changed: false,
+      commit: second.commit,
+    });
+    await expect(
+      repo.commitOwnFiles(new Map([['nodes/g3s-01/x', Buffer.from('x')]]), 'no'),
+    ).rejects.toMatchObject({
+      field: 'files',
+    });
+    await expect(repo.commitOwnFiles(new Map(), 'no')).rejects.toMatchObject({ field: 'files' });
+  });
+});
+
 describe('tags and branches', () => {
   it('names tags {node}/{type}/{timestamp}, annotated, and moves stable/<node>', async () => {
     const repo = await open();
@@ -374,6 +421,23 @@ describe('tags and branches', () => {
       'g3s-01/stable/2026-02-15T08-00-00Z-2',
     ]);
     expect(await repo.listNodeHistory('g3s-01', 1)).toHaveLength(1);
+  });
+
+  it('marks a cluster deploy once per version with all/deploy/v<version>', async () => {
+    const repo = await open();
+    const first = await repo.commitNode('g3s-01', nodeFiles(), { type: 'auto', at: AT });
+    const second = await repo.commitNode('g3s-01', nodeFiles({ 'workspace/SOUL.md': 'v2\n' }), {
+      type: 'auto',
+      at: AT + HOUR,
+    });
+    expect(await repo.tagDeploy('2026.9.6', first.commit)).toBe('all/deploy/v2026.9.6');
+    expect(await repo.tagDeploy('2026.9.6', first.commit)).toBe('all/deploy/v2026.9.6');
+    await expect(repo.tagDeploy('2026.9.6', second.commit)).rejects.toThrow(/already marks another commit/);
+    await expect(repo.tagDeploy('latest; rm -rf /', first.commit)).rejects.toMatchObject({
+      field: 'version',
+    });
+    expect(await repo.resolveRef('all/deploy/v2026.9.6')).toBe(first.commit);
+    expect((await repo.deleteRef('all/deploy/v2026.9.6')).kind).toBe('tag');
   });
 
   it('resolves tags, branches and short hashes to the commit', async () => {

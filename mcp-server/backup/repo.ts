@@ -255,11 +255,13 @@ export class BackupRepo {
     await mkdir(join(this.dir, '.git', 'info'), { recursive: true });
     await writeFile(join(this.dir, '.git', 'info', 'attributes'), INFO_ATTRIBUTES);
 
-    if (fresh) {
+    // A first open that died before its first commit left an unborn main: finish it now.
+    if (fresh || !(await this.commitOf('HEAD'))) {
+      await this.git.raw(['symbolic-ref', 'HEAD', 'refs/heads/main']);
       await writeFile(join(this.dir, 'README.md'), README);
       await mkdir(join(this.dir, '.ocm'), { recursive: true });
       await writeFile(join(this.dir, CHANGELOG), CHANGELOG_HEADER);
-      await this.git.raw(['add', '--', 'README.md', CHANGELOG]);
+      await this.git.raw(['add', '--force', '--', 'README.md', CHANGELOG]);
       await this.git.raw(['commit', '--quiet', '--no-verify', '-m', 'OCM backup repository']);
     } else {
       await this.removeStaleIndexLock();
@@ -509,6 +511,7 @@ export class BackupRepo {
     files: ReadonlyMap<string, Buffer>,
     message: string,
   ): Promise<{ changed: boolean; commit: string }> {
+    if (files.size === 0) throw new InvalidInput('no files to commit', 'files');
     const master = new Map<string, Buffer>();
     const single = new Map<string, Buffer>();
     for (const [path, content] of files) {
