@@ -8,6 +8,7 @@ import { Journal, type OperationRow } from './journal.ts';
 import { Locks } from './locks.ts';
 import { log } from './log.ts';
 import { type CodeChannel, codeChannelsFrom } from './notify/code-channels.ts';
+import { FleetAccess } from './nodes/access.ts';
 import { NodeStore } from './nodes/store.ts';
 import { ToolRegistry } from './registry.ts';
 import type { ToolDefinition } from './tool.ts';
@@ -79,11 +80,7 @@ export async function openOcm(options: OpenOptions = {}): Promise<Ocm> {
   return ocm;
 }
 
-let defaultAccess: (ocm: Ocm) => NodeAccess | undefined = () => undefined;
-/** The node-access layer registers its factory here, so the store can be opened without it. */
-export function setDefaultAccess(factory: (ocm: Ocm) => NodeAccess | undefined): void {
-  defaultAccess = factory;
-}
+const defaultAccess = (ocm: Ocm): NodeAccess => new FleetAccess(ocm);
 
 /** Free what dead processes held and repair what their interrupted operations left behind. */
 async function recoverFromCrash(ocm: Ocm): Promise<void> {

@@ -54,12 +54,12 @@ describe('high tier: remove_node', () => {
     expect(data.status).toBe('confirmation_required');
     expect(data.tier).toBe('high');
     expect(data.plan).toContain('g3s-01');
-    expect(Date.parse(data.expires_at)).toBeGreaterThan(Date.now());
+    expect(Date.parse(String(data.expires_at))).toBeGreaterThan(Date.now());
     expect(await nodeIds()).toContain('g3s-01');
 
     const codes = home.codes();
     expect(codes.length).toBe(codesBefore + 1);
-    const code = home.codeFor(data.confirm_token as string);
+    const code = home.codeFor(String(data.confirm_token));
     expect(code).toMatch(/^\d{4}$/);
     expect(JSON.stringify(r)).not.toContain(`"${code}"`);
     const rows = auditRows().slice(before);
