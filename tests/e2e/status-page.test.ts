@@ -177,7 +177,9 @@ describe('status page in Chromium', () => {
     // The phone gets the chart drawn for its width, so the axis text stays readable.
     expect(await page.locator('.chart-narrow svg.trend').isVisible()).toBe(true);
     expect(await page.locator('.chart-wide svg.trend').isVisible()).toBe(false);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+    ).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(artifacts, 'status-node-390.png'), fullPage: true });
     await page.close();
     expect(cspViolations).toEqual([]);

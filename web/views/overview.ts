@@ -163,7 +163,7 @@ function attentionStrip(nodes: Node[]): Html {
   if (!flagged.length) return nothing;
   return html`<div class="attention"><span class="attention-label">Needs a look</span>${flagged.map(
     ({ n, why }) =>
-      html`<a class="chip st-${n.status}" href="/nodes/${n.id}" data-attention="${n.id}">${statusDot(n.status)}${n.id} <span class="muted">${why}</span></a>`,
+      html`<a class="chip st-${n.status}" href="/nodes/${n.id}" data-attention="${n.id}">${statusDot(n.status)}${n.id} <span class="chip-why">${why}</span></a>`,
   )}</div>`;
 }
 
