@@ -237,11 +237,11 @@ describe('commitNode', () => {
     const files = nodeFiles({
       'workspace/skills/weather/.gitignore': '*\n',
       'workspace/skills/weather/.gitattributes': '* text eol=crlf\n',
-      'workspace/skills/weather/run.sh': 'echo hi\n',
+      'workspace/skills/weather/run.sh': 'echo hi\r\necho there\r\n',
     });
     await repo.commitNode('g3s-01', files, { type: 'auto', at: AT });
     const back = await repo.readNodeFiles('g3s-01', 'main');
-    expect(back.get('workspace/skills/weather/run.sh')?.toString()).toBe('echo hi\n');
+    expect(back.get('workspace/skills/weather/run.sh')?.toString()).toBe('echo hi\r\necho there\r\n');
     expect([...back.keys()].sort()).toEqual([...files.keys()].sort());
   });
 
