@@ -368,6 +368,8 @@ CONF_GATEWAY_START=
 CONF_GATEWAY_STOP=
 CONF_OPENCLAW_BIN=
 CONF_GATEWAY_MODE=
+CONF_GATEWAY_STOP_TIMEOUT=
+CONF_NODE_BIN=
 read_agent_conf() {
   local file=$OCM_DIR/agent.conf line key value
   [ -f "$file" ] || return 0
@@ -386,6 +388,8 @@ read_agent_conf() {
       GATEWAY_STOP) CONF_GATEWAY_STOP=$value ;;
       OPENCLAW_BIN) CONF_OPENCLAW_BIN=$value ;;
       GATEWAY_MODE) CONF_GATEWAY_MODE=$value ;;
+      GATEWAY_STOP_TIMEOUT) CONF_GATEWAY_STOP_TIMEOUT=$value ;;
+      NODE_BIN) CONF_NODE_BIN=$value ;;
     esac
   done <"$file"
 }
@@ -496,6 +500,22 @@ user_systemctl() {
   systemctl --user "$@"
 }
 
+# A live (non-zombie) member of process group $1, in GROUP_MEMBER. The command-mode gateway
+# leads its own group; the shell that ran GATEWAY_START may be gone while the gateway itself is
+# still draining its last turn, and that gateway still owns the state dir.
+GROUP_MEMBER=''
+group_alive() {
+  local pgid=$1 group stat member
+  GROUP_MEMBER=''
+  while read -r group member stat; do
+    [ "$group" = "$pgid" ] || continue
+    case $stat in Z* | X*) ;; *) GROUP_MEMBER=$member; return 0 ;; esac
+  done <<EOF
+$(ps -A -o pgid= -o pid= -o stat= 2>/dev/null)
+EOF
+  return 1
+}
+
 # Sets GW_RUNNING (0/1) and GW_PID (may be empty).
 GW_RUNNING=0
 GW_PID=
@@ -533,7 +553,15 @@ EOF
         IFS= read -r pid <"$PID_FILE"
         case $pid in
           '' | *[!0-9]*) ;;
-          *) if pid_alive "$pid"; then GW_RUNNING=1; GW_PID=$pid; fi ;;
+          *)
+            if pid_alive "$pid"; then
+              GW_RUNNING=1
+              GW_PID=$pid
+            elif group_alive "$pid"; then
+              GW_RUNNING=1
+              GW_PID=$GROUP_MEMBER
+            fi
+            ;;
         esac
       fi
       ;;
@@ -618,21 +646,31 @@ gateway_stop() {
       if [ -n "$CONF_GATEWAY_STOP" ]; then
         sh -c "$CONF_GATEWAY_STOP" </dev/null >&2 || say "GATEWAY_STOP exited non-zero"
       fi
-      gateway_probe
-      if [ "$GW_RUNNING" = 1 ]; then
-        local pid=$GW_PID waited=0
-        # The gateway leads its own group: signal the group, so workers go too.
-        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
-        while pid_alive "$pid" && [ "$waited" -lt 100 ]; do
-          sleep 0.1
+      local leader=''
+      [ -f "$OCM_DIR/gateway.pid" ] && IFS= read -r leader <"$OCM_DIR/gateway.pid"
+      case $leader in '' | *[!0-9]*) leader='' ;; esac
+      if [ -n "$leader" ] && { pid_alive "$leader" || group_alive "$leader"; }; then
+        # Signal the whole group (the gateway and its workers), then wait until every member
+        # is gone: a gateway finishing a turn takes a while, and starting a second one on the
+        # same state dir before then fails. Bounded; KILL after GATEWAY_STOP_TIMEOUT seconds.
+        local limit=${CONF_GATEWAY_STOP_TIMEOUT:-60} waited=0
+        case $limit in '' | *[!0-9]*) limit=60 ;; esac
+        kill -TERM -- "-$leader" 2>/dev/null || kill -TERM "$leader" 2>/dev/null
+        while { pid_alive "$leader" || group_alive "$leader"; } && [ "$waited" -lt $((limit * 5)) ]; do
+          sleep 0.2
           waited=$((waited + 1))
         done
-        if pid_alive "$pid"; then
-          kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
-          sleep 0.2
+        if pid_alive "$leader" || group_alive "$leader"; then
+          say "gateway group $leader still running after ${limit}s; killing it"
+          kill -KILL -- "-$leader" 2>/dev/null || kill -KILL "$leader" 2>/dev/null
+          waited=0
+          while { pid_alive "$leader" || group_alive "$leader"; } && [ "$waited" -lt 25 ]; do
+            sleep 0.2
+            waited=$((waited + 1))
+          done
         fi
-        if pid_alive "$pid"; then
-          GATEWAY_ERROR="gateway pid $pid did not stop"
+        if pid_alive "$leader" || group_alive "$leader"; then
+          GATEWAY_ERROR="gateway process group $leader did not stop"
           return 1
         fi
       fi
@@ -1099,6 +1137,17 @@ cron_list_json() {
     fi
     say "openclaw cron list failed; falling back to cron/jobs.json"
   fi
+  # 2026.6+ keeps jobs in SQLite, readable without the gateway.
+  local db=$STATE/state/openclaw.sqlite
+  if [ -f "$db" ]; then
+    jobs=$(cron_jobs_from_sqlite "$db")
+    case $jobs in
+      \[*)
+        printf '{"jobs":%s,"source":"sqlite"}\n' "$jobs"
+        return 0
+        ;;
+    esac
+  fi
   if [ -f "$STATE/cron/jobs.json" ]; then
     jobs=$(json_get jobs <"$STATE/cron/jobs.json" 2>/dev/null)
     [ -n "$jobs" ] || jobs=$(json_get "" <"$STATE/cron/jobs.json" 2>/dev/null)
@@ -1110,7 +1159,46 @@ cron_list_json() {
     esac
     say "cron/jobs.json is not a JSON job list"
   fi
+  if [ -f "$db" ]; then
+    # Jobs exist but nothing here can read them: say so rather than export an empty list.
+    printf '{"jobs":[],"source":"unavailable","detail":%s}\n' \
+      "$(json_str "cron jobs are in $db; start the gateway, or install sqlite3 (or Node >= 22.13) on the node")"
+    return 0
+  fi
   printf '{"jobs":[],"source":"none"}\n'
+}
+
+# The node's Node.js: NODE_BIN from agent.conf, the one beside openclaw (npm global prefix),
+# or node on PATH.
+find_node() {
+  if [ -n "$CONF_NODE_BIN" ] && [ -x "$CONF_NODE_BIN" ]; then
+    printf '%s' "$CONF_NODE_BIN"
+  elif [ -n "$OPENCLAW" ] && [ -x "$(dirname -- "$OPENCLAW")/node" ]; then
+    printf '%s' "$(dirname -- "$OPENCLAW")/node"
+  else
+    command -v node 2>/dev/null
+  fi
+}
+
+# Print the cron_jobs table's job_json rows as one JSON array (read-only), or nothing.
+cron_jobs_from_sqlite() {
+  local db=$1 out node
+  local query="SELECT '[' || COALESCE(group_concat(job_json, ','), '') || ']' FROM (SELECT job_json FROM cron_jobs ORDER BY sort_order, job_id)"
+  if have sqlite3; then
+    out=$(sqlite3 -readonly "$db" "$query" 2>/dev/null </dev/null)
+  fi
+  if [ -z "$out" ]; then
+    node=$(find_node)
+    if [ -n "$node" ]; then
+      out=$(OCM_CRON_DB=$db OCM_CRON_QUERY=$query run_with_timeout 20 "$node" -e '
+        const { DatabaseSync } = require("node:sqlite");
+        const db = new DatabaseSync(process.env.OCM_CRON_DB, { readOnly: true });
+        const row = db.prepare(process.env.OCM_CRON_QUERY).get();
+        process.stdout.write(String(Object.values(row)[0]));' 2>/dev/null </dev/null)
+    fi
+  fi
+  # Only a well-formed array counts.
+  printf '%s\n' "$out" | json_get "" 2>/dev/null
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -1378,11 +1466,26 @@ verb_update() {
   rc=$?
   forget_openclaw_version
   read_openclaw_version
-  local raw
+  local raw status why=''
   raw=$(printf '%s\n' "$out" | json_get "" 2>/dev/null) || raw=null
+  status=$(printf '%s\n' "$raw" | json_get status 2>/dev/null)
+  status=$(json_unquote "$status")
   if [ "$rc" -ne 0 ]; then
-    local why
     why="openclaw update failed (exit $rc): $(tail -c 400 "$errfile")"
+  else
+    # Exit 0 does not mean updated: OpenClaw skips installs it does not recognise as its own.
+    case $status in
+      skipped | error | failed)
+        local reason
+        reason=$(json_unquote "$(printf '%s\n' "$raw" | json_get reason 2>/dev/null)")
+        why="openclaw update did not update (status $status${reason:+: $reason})"
+        ;;
+    esac
+    case $version in
+      [0-9]*) [ -n "$why" ] || [ "$OC_VERSION" = "$version" ] || why="openclaw update exited 0 but the version is still ${OC_VERSION:-unknown}, not $version" ;;
+    esac
+  fi
+  if [ -n "$why" ]; then
     say "$why"
     printf '{"ok":false,"version":%s,"error":%s,"raw":%s}\n' "$(json_str_or_null "$OC_VERSION")" \
       "$(json_str "$why")" "$raw"

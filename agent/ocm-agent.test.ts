@@ -17,6 +17,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import tar from 'tar-stream';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -130,6 +131,25 @@ function snapshot(stateDir: string): Record<string, string> {
   };
   walk(stateDir);
   return out;
+}
+
+function hasSqlite3CommandLine(): boolean {
+  try {
+    execFileSync('sqlite3', ['-version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Live, non-zombie processes in a process group. */
+function groupMembers(pgid: number): number[] {
+  const out = execFileSync('ps', ['-A', '-o', 'pgid=,pid=,stat='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([group, , stat]) => Number(group) === pgid && stat !== undefined && !/^[ZX]/.test(stat))
+    .map(([, pid]) => Number(pid));
 }
 
 /** Alive and not a zombie (an exited child of a slow-reaping init still answers kill -0). */
@@ -270,6 +290,33 @@ describe('gateway control and health', () => {
     expect(alive(pid)).toBe(false);
   });
 
+  it('stop waits for the whole gateway group, not just the shell that started it', async () => {
+    // A "gateway" whose shell dies at once on TERM while the process itself drains for 1.5 s.
+    writeFileSync(
+      join(node.stateDir, '.ocm', 'agent.conf'),
+      `GATEWAY_START=bash -c 'trap "sleep 1.5; exit 0" TERM; while :; do sleep 0.1; done'\n`,
+    );
+    const start = await json(node.stateDir, ['openclaw-start']);
+    expect(start.body).toMatchObject({ ok: true, running: true });
+    const leader = start.body.pid as number;
+    expect(groupMembers(leader).length).toBeGreaterThan(0);
+    const stop = await json(node.stateDir, ['openclaw-stop']);
+    expect(stop.body).toMatchObject({ ok: true, running: false });
+    expect(groupMembers(leader)).toEqual([]);
+  });
+
+  it('kills a gateway that ignores TERM after GATEWAY_STOP_TIMEOUT', async () => {
+    writeFileSync(
+      join(node.stateDir, '.ocm', 'agent.conf'),
+      `GATEWAY_START=bash -c 'trap "" TERM; while :; do sleep 0.1; done'\nGATEWAY_STOP_TIMEOUT=1\n`,
+    );
+    const leader = (await json(node.stateDir, ['openclaw-start'])).body.pid as number;
+    const stop = await json(node.stateDir, ['openclaw-stop']);
+    expect(stop.body).toMatchObject({ ok: true, running: false });
+    expect(stop.stderr).toMatch(/killing it/);
+    expect(groupMembers(leader)).toEqual([]);
+  });
+
   it('flags a config that does not parse', async () => {
     writeFileSync(node.configPath, '{ "gateway": { "port": 18789 ');
     const health = await json(node.stateDir, ['health']);
@@ -299,7 +346,46 @@ describe('gateway control and health', () => {
     expect(online.body).toMatchObject({ source: 'gateway', jobs: [{ id: 'morning-briefing' }] });
     rmSync(join(node.stateDir, 'cron'), { recursive: true });
     await json(node.stateDir, ['openclaw-stop']);
+    // The seeded state/openclaw.sqlite is not a readable database: say so, don't claim "no jobs".
+    expect((await json(node.stateDir, ['cron-list'])).body).toMatchObject({
+      jobs: [],
+      source: 'unavailable',
+    });
+    rmSync(join(node.stateDir, 'state'), { recursive: true });
     expect((await json(node.stateDir, ['cron-list'])).body).toEqual({ jobs: [], source: 'none' });
+  });
+
+  it('reads cron jobs from state/openclaw.sqlite when the gateway is down (2026.6+ layout)', async () => {
+    rmSync(join(node.stateDir, 'cron'), { recursive: true });
+    const dbPath = join(node.stateDir, 'state', 'openclaw.sqlite');
+    rmSync(dbPath);
+    const db = new Database(dbPath);
+    db.exec(
+      'CREATE TABLE cron_jobs (store_key TEXT, job_id TEXT, name TEXT, job_json TEXT, sort_order INTEGER)',
+    );
+    const insert = db.prepare('INSERT INTO cron_jobs VALUES (?, ?, ?, ?, ?)');
+    insert.run(
+      'main',
+      'b',
+      'second',
+      JSON.stringify({ id: 'b', name: 'second', schedule: { kind: 'cron', expr: '0 3 * * *' } }),
+      2,
+    );
+    insert.run('main', 'a', 'first', JSON.stringify({ id: 'a', name: 'first', enabled: true }), 1);
+    db.close();
+    const run = await json(node.stateDir, ['cron-list']);
+    if (hasSqlite3CommandLine()) {
+      expect(run.body).toEqual({
+        source: 'sqlite',
+        jobs: [
+          { id: 'a', name: 'first', enabled: true },
+          { id: 'b', name: 'second', schedule: { kind: 'cron', expr: '0 3 * * *' } },
+        ],
+      });
+    } else {
+      // Node 20 (no node:sqlite) and no sqlite3: the agent cannot read them, and says so.
+      expect(run.body).toMatchObject({ jobs: [], source: 'unavailable' });
+    }
   });
 });
 
@@ -581,6 +667,18 @@ describe('update and usage-cost', () => {
     });
 
     expect((await json(node.stateDir, ['update', '--yes'])).code).toBe(2);
+  });
+
+  it('does not call a skipped update (exit 0, nothing installed) a success', async () => {
+    mkdirSync(join(node.stateDir, '.sim'), { recursive: true });
+    writeFileSync(join(node.stateDir, '.sim', 'update-skipped'), '');
+    const skipped = await json(node.stateDir, ['update', '2026.10.2']);
+    expect(skipped.code).toBe(1);
+    expect(skipped.body).toMatchObject({
+      ok: false,
+      version: '2026.9.6',
+      error: expect.stringMatching(/skipped/),
+    });
   });
 
   it('wraps usage-cost as raw', async () => {

@@ -3,7 +3,16 @@
 // the real ocm-agent.sh. Every process it starts is recorded in D/fleet.json, so another process
 // (`npm run fleet -- fault|down`) can fault or stop the fleet by PID alone.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -526,13 +535,15 @@ async function prepareNode(
     binDir = join(nodeDir, 'bin');
     const wrapper = real.realOpenclaw.writeOpenclawWrapper(binDir, real.install);
     gatewayPort = await freePort();
-    await real.realOpenclaw.prepareRealNodeState({
+    const prepared = await real.realOpenclaw.prepareRealNodeState({
       stateDir,
       gatewayPort,
       modelBaseUrl: real.modelBaseUrl,
       nodeName: id,
       openclawBin: wrapper,
     });
+    // The node's own Node 24: the agent reads cron jobs from SQLite with it while the gateway is down.
+    appendFileSync(prepared.agentConfPath, `NODE_BIN=${real.install.nodeBin}\n`);
   } else {
     await seedState({
       stateDir,
