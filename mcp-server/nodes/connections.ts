@@ -26,8 +26,6 @@ export interface NodeConnectionsOptions {
 
 interface Entry {
   reachKey: string;
-  /** The pin the transport was created with (it may have pinned one itself since). */
-  givenPin: string | null;
   transport: NodeTransport;
 }
 
@@ -40,15 +38,19 @@ export class NodeConnections {
   get(node: NodeAddress): NodeTransport {
     const reachKey = JSON.stringify([node.transport, node.host, node.port, node.user, node.keyPath ?? null]);
     const existing = this.entries.get(node.id);
-    if (existing && existing.reachKey === reachKey && !pinChanged(existing, node.pinnedHostKey ?? null)) {
+    if (
+      existing &&
+      existing.reachKey === reachKey &&
+      !pinChanged(existing.transport, node.pinnedHostKey ?? null)
+    ) {
       return existing.transport;
     }
     if (existing) {
-      log.info('node address changed: reconnecting', { node: node.id });
-      void existing.transport.close().catch(() => {});
+      log.info('node address or host key pin changed: new connection', { node: node.id });
+      retire(existing.transport);
     }
     const transport = this.create(node);
-    this.entries.set(node.id, { reachKey, givenPin: node.pinnedHostKey ?? null, transport });
+    this.entries.set(node.id, { reachKey, transport });
     return transport;
   }
 
@@ -88,12 +90,18 @@ export class NodeConnections {
 }
 
 /**
- * Did the operator change the pin under this transport? A cleared pin (`reset_host_key`) counts only
- * if the transport was given one: a caller still holding the node row from before this transport
- * pinned its first key is not a reset, and must not tear down a connection with commands in flight.
+ * The stored pin is not the one this transport holds: an operator re-pin (`reset_host_key`) or
+ * edit. A caller still holding the node row from before the first pin also lands here; that only
+ * costs one extra connection, which pins the same key again.
  */
-function pinChanged(entry: Entry, pin: string | null): boolean {
-  if (entry.transport.kind !== 'ssh') return false;
-  if (pin === null) return entry.givenPin !== null;
-  return pin !== entry.transport.hostKeyFingerprint();
+function pinChanged(transport: NodeTransport, pin: string | null): boolean {
+  return transport.kind === 'ssh' && pin !== transport.hostKeyFingerprint();
+}
+
+/** Let a replaced transport finish the commands it is running, then close it. */
+function retire(transport: NodeTransport): void {
+  const done = transport instanceof SshTransport ? transport.closeWhenIdle() : transport.close();
+  done.catch((err: Error) =>
+    log.warn('closing a replaced connection failed', { node: transport.nodeId, error: err.message }),
+  );
 }

@@ -8,7 +8,7 @@ import type { OcmConfig } from '../config.ts';
 import { CommandFailed, InvalidInput, NodeUnreachable } from '../errors.ts';
 import { log } from '../log.ts';
 import { checkEnv, describeCommand, feedStdin, OutputCollector, signalExitCode } from './exec-output.ts';
-import { shellCommand, shellQuote } from './shell-quote.ts';
+import { shellCommand } from './shell-quote.ts';
 import type { ExecOptions, ExecResult, NodeTransport } from './transport.ts';
 
 export type SshSettings = OcmConfig['ssh'];
@@ -34,6 +34,7 @@ export interface SshTransportOptions {
 /** OpenSSH allows 10 sessions per connection (MaxSessions); stay under it with room to spare. */
 export const MAX_CHANNELS_PER_CONNECTION = 8;
 const RECONNECT_BACKOFF_FIRST_MS = 500;
+const KILL_TIMEOUT_MS = 10_000;
 const RECONNECT_BACKOFF_MAX_MS = 30_000;
 
 /** The fingerprint OpenSSH prints for a host key: `SHA256:` + unpadded base64 of its SHA-256. */
@@ -51,6 +52,8 @@ export class SshTransport implements NodeTransport {
   private retryAt = 0;
   private lastFailure = '';
   private closed = false;
+  private retiring = false;
+  private active = 0;
   private readonly slots = new ChannelSlots(MAX_CHANNELS_PER_CONNECTION);
 
   constructor(
@@ -73,12 +76,34 @@ export class SshTransport implements NodeTransport {
     // One deadline for the whole call (connect, wait for a channel, run): a slow node never holds
     // its caller longer than the timeout it asked for.
     const deadline = AbortSignal.timeout(timeoutMs);
-    const client = await untilAborted(this.connection(), deadline, timedOut);
-    const release = await this.slots.acquire(deadline, timedOut);
+    this.active++;
     try {
-      return await this.run(client, command, argv, options, deadline, timedOut);
+      return await this.execOnce(command, argv, options, deadline, timedOut);
     } finally {
-      release();
+      this.active--;
+      if (this.retiring && this.active === 0) void this.close();
+    }
+  }
+
+  private async execOnce(
+    command: string,
+    argv: readonly string[],
+    options: ExecOptions,
+    deadline: AbortSignal,
+    timedOut: () => Error,
+  ): Promise<ExecResult> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await untilAborted(this.connection(), deadline, timedOut);
+      const release = await this.slots.acquire(deadline, timedOut);
+      try {
+        return await this.run(client, command, argv, options, deadline, timedOut);
+      } catch (err) {
+        // The connection died before ssh2 told us (e.g. the node restarted): one fresh attempt.
+        if (err instanceof StaleConnection && attempt === 1) continue;
+        throw err instanceof StaleConnection ? new NodeUnreachable(this.nodeId, err.message) : err;
+      } finally {
+        release();
+      }
     }
   }
 
@@ -93,6 +118,12 @@ export class SshTransport implements NodeTransport {
     );
     if (result.exitCode !== 0)
       throw new CommandFailed(this.nodeId, `write ${path}`, result.exitCode, result.stderr);
+  }
+
+  /** Close once the commands in flight are done (the pool replaced this transport). */
+  closeWhenIdle(): Promise<void> {
+    this.retiring = true;
+    return this.active === 0 ? this.close() : Promise.resolve();
   }
 
   async close(): Promise<void> {
@@ -117,6 +148,7 @@ export class SshTransport implements NodeTransport {
           reject(new NodeUnreachable(this.nodeId, `could not open a session: ${err.message}`));
           return;
         }
+        const stderr = new PidMarkerReader((chunk) => output.addStderr(chunk));
         let settled = false;
         let exit: { code: number | null; signal?: string } | undefined;
         const settle = (outcome: () => void) => {
@@ -132,6 +164,7 @@ export class SshTransport implements NodeTransport {
           // sshd holds the channel open until its child is gone, which without the signal is never.
           sendSignal(channel, 'KILL');
           channel.close();
+          if (stderr.pid !== null) this.killRemoteGroup(stderr.pid);
           settle(() => reject(why));
         };
         const onDeadline = () => end(timedOut());
@@ -143,7 +176,7 @@ export class SshTransport implements NodeTransport {
             end(new CommandFailed(this.nodeId, describeCommand(argv), null, output.tooLargeMessage()));
           }
         });
-        channel.stderr.on('data', (chunk: Buffer) => output.addStderr(chunk));
+        channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
         channel.on('exit', (code: number | null, signal?: string) => {
           exit = { code, signal };
         });
@@ -169,9 +202,27 @@ export class SshTransport implements NodeTransport {
       } catch (err) {
         // ssh2 throws synchronously when the socket died between connection() and here.
         this.forget(client);
-        reject(new NodeUnreachable(this.nodeId, `connection lost: ${(err as Error).message}`));
+        reject(new StaleConnection(`connection lost: ${(err as Error).message}`));
       }
     });
+  }
+
+  /** Kill a timed-out command's process group by pid, over a fresh channel (best effort). */
+  private killRemoteGroup(pid: number): void {
+    this.exec(
+      [
+        'sh',
+        '-c',
+        'kill -s KILL -- "-$1" 2>/dev/null || kill -s KILL "$1" 2>/dev/null; true',
+        'ocm-kill',
+        String(pid),
+      ],
+      {
+        timeoutMs: KILL_TIMEOUT_MS,
+      },
+    ).catch((err: Error) =>
+      log.debug('could not end a timed-out command', { node: this.nodeId, pid, error: err.message }),
+    );
   }
 
   /** The ready connection, opening one if needed; after failures, waits out a growing backoff. */
@@ -314,18 +365,60 @@ export class SshTransport implements NodeTransport {
 }
 
 /**
- * Start in $HOME (where OpenSSH starts anyway; `cd` also honours a HOME set by the server, which the
- * test fleet uses to give each node its own home), then `exec` the program so it is the session's
- * own process and the exit code is its own. Extra environment goes through `env`, since sshd
- * usually refuses setenv requests.
+ * The login shell only ever sees `exec sh -c <fixed script> ocm <argv…>`: the argument vector
+ * travels as sh's positional parameters, quoted once. The script starts in $HOME (where OpenSSH
+ * starts anyway; `cd` also honours a HOME set by the server, which the test fleet uses to give
+ * each node its own home), tells us its pid on stderr, then `exec`s the program, so that pid is
+ * the program's and leads its process group (sshd puts each session in its own). Extra
+ * environment goes through `env`, since sshd usually refuses setenv requests.
  */
 export function remoteCommand(argv: readonly string[], env?: Record<string, string>): string {
-  const program = shellCommand(argv);
+  if (argv.length === 0) throw new InvalidInput('empty command: the argument vector needs a program');
   const vars = checkEnv(env);
-  if (vars.length === 0) return `cd 2>/dev/null; exec ${program}`;
-  if (argv[0]?.includes('='))
+  if (vars.length > 0 && argv[0]?.includes('=')) {
     throw new InvalidInput('a program name containing "=" cannot be run with extra environment');
-  return `cd 2>/dev/null; exec env ${vars.map(([name, value]) => shellQuote(`${name}=${value}`)).join(' ')} ${program}`;
+  }
+  const prefix = vars.length > 0 ? ['env', ...vars.map(([name, value]) => `${name}=${value}`)] : [];
+  return shellCommand(['exec', 'sh', '-c', SESSION_SCRIPT, 'ocm', ...prefix, ...argv]);
+}
+
+const PID_MARKER = 'ocm-pid:';
+const PID_LINE = /^ocm-pid:(\d+)$/;
+const SESSION_SCRIPT = `cd 2>/dev/null; echo "${PID_MARKER}$$" >&2; exec "$@"`;
+
+/**
+ * Reads the pid line the session script writes first on stderr and passes the rest on. The pid
+ * lets a timeout end the command even where sshd refuses the "signal" request (root logins, where
+ * OpenSSH runs the session without privilege separation, and older servers).
+ */
+class PidMarkerReader {
+  pid: number | null = null;
+  private head: Buffer | null = Buffer.alloc(0);
+
+  constructor(private readonly forward: (chunk: Buffer) => void) {}
+
+  push(chunk: Buffer): void {
+    if (this.head === null) {
+      this.forward(chunk);
+      return;
+    }
+    const joined = Buffer.concat([this.head, chunk]);
+    const newline = joined.indexOf(10);
+    if (newline < 0 && joined.length < 64) {
+      this.head = joined;
+      return;
+    }
+    this.head = null;
+    const line = joined.subarray(0, Math.max(newline, 0)).toString('latin1');
+    const match = newline >= 0 ? PID_LINE.exec(line) : null;
+    if (match) {
+      this.pid = Number(match[1]);
+      const rest = joined.subarray(newline + 1);
+      if (rest.length > 0) this.forward(rest);
+    } else {
+      this.forward(joined);
+    }
+  }
 }
 
 /** Content arrives on stdin, goes to a temp file beside the target, then one atomic `mv`. */
@@ -394,6 +487,9 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, onAbort: () =
     );
   });
 }
+
+/** The pooled connection turned out to be dead before a command could start on it. */
+class StaleConnection extends Error {}
 
 /** A counting semaphore whose waiters give up when their deadline passes. */
 class ChannelSlots {
