@@ -61,6 +61,8 @@ export class Confirmations {
   async request(input: { tool: string; tier: Tier; args: unknown; caller: string; plan: string; target: string | null }): Promise<PendingConfirmation> {
     const token = `ocm_${randomBytes(18).toString('base64url')}`;
     const now = Date.now();
+    // Settle what expired meanwhile, so no stale code lingers for the dashboard.
+    this.db.prepare(`UPDATE confirmations SET status = 'expired', dashboard_code = NULL WHERE status = 'pending' AND expires_at <= ?`).run(now);
     const expiresAt = now + this.options.ttlMs;
     let code: string | undefined;
     let codeHash: string | null = null;
@@ -156,13 +158,10 @@ export class Confirmations {
 
   /** Pending, unexpired confirmations. Never includes tokens or codes. */
   pending(): { id: string; tool: string; tier: Tier; plan: string; target: string | null; caller: string; created_at: number; expires_at: number }[] {
-    this.db
-      .prepare(`UPDATE confirmations SET status = 'expired', dashboard_code = NULL WHERE status = 'pending' AND expires_at <= ?`)
-      .run(Date.now());
     return (
       this.db
-        .prepare(`SELECT token, tool, tier, plan, target, caller, created_at, expires_at FROM confirmations WHERE status = 'pending' ORDER BY created_at`)
-        .all() as ConfirmationRow[]
+        .prepare(`SELECT token, tool, tier, plan, target, caller, created_at, expires_at FROM confirmations WHERE status = 'pending' AND expires_at > ? ORDER BY created_at`)
+        .all(Date.now()) as ConfirmationRow[]
     ).map((r) => ({ id: r.token.slice(0, 12), tool: r.tool, tier: r.tier, plan: r.plan, target: r.target, caller: r.caller, created_at: r.created_at, expires_at: r.expires_at }));
   }
 

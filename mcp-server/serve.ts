@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { handleMcpRequest } from './http-mcp.ts';
 import type { Ocm } from './ocm.ts';
 import { createWebApp } from '../web/app.ts';
+import { backupRepo } from './backup/backup.ts';
 
 export interface RunningServer {
   url: string;
@@ -14,7 +15,14 @@ export interface RunningServer {
 export function createRootApp(ocm: Ocm): Hono {
   const app = new Hono();
   app.all('/mcp', (c) => handleMcpRequest(ocm, c));
-  app.route('/', createWebApp(ocm, { password: ocm.config.secrets.webPassword, passwordHash: ocm.config.web.passwordHash }));
+  app.route(
+    '/',
+    createWebApp(ocm, {
+      password: ocm.config.secrets.webPassword,
+      passwordHash: ocm.config.web.passwordHash,
+      backupDiff: async (node, from, to) => (await backupRepo(ocm)).diff(node, from, to),
+    }),
+  );
   return app;
 }
 

@@ -130,7 +130,8 @@ export class NodeStore {
   }
 
   list(): Node[] {
-    return this.rows().map((row) => this.toNode(row));
+    const busy = new Map(this.locks.held().map((lock) => [lock.scope, lock]));
+    return this.rows().map((row) => this.toNode(row, busy.get(nodeLock(row.id)) ?? null));
   }
 
   insert(reg: NodeRegistration): void {
@@ -206,8 +207,7 @@ export class NodeStore {
     return { previous, current: result.status };
   }
 
-  toNode(row: NodeRow): Node {
-    const lock = this.locks.holderOf(nodeLock(row.id));
+  toNode(row: NodeRow, lock = this.locks.holderOf(nodeLock(row.id)) ?? null): Node {
     return {
       id: row.id,
       name: row.name,
