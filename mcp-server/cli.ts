@@ -126,7 +126,8 @@ async function callInteractively(ocm: Ocm, tool: string, args: Record<string, un
     return 1;
   }
   const code = tier === 'high' ? await ask(`Security code (sent to ${code_sent_to?.join(', ')}): `) : undefined;
-  return printOutcome(await ocm.tools.call(tool, { ...args, confirm_token, security_code: code }, cliCaller()), false);
+  const confirmed = { ...args, confirm_token, ...(code === undefined ? {} : { security_code: code }) };
+  return printOutcome(await ocm.tools.call(tool, confirmed, cliCaller(), { onProgress: progressPrinter(false) }), false);
 }
 
 async function commandNode(argv: string[]): Promise<number> {

@@ -1,5 +1,5 @@
 // `ocm doctor`: check what OCM needs and say what to fix, one line per check.
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -23,12 +23,11 @@ function sshKeyCheck(config: OcmConfig): Check {
   return { name: 'ssh key', ok: true, detail: path };
 }
 
+/** First line a program prints about its version (some, like ssh -V, print it on stderr). */
 function toolVersion(bin: string, args: string[]): string | null {
-  try {
-    return execFileSync(bin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0] ?? '';
-  } catch {
-    return null;
-  }
+  const run = spawnSync(bin, args, { encoding: 'utf8' });
+  if (run.error || run.status !== 0) return null;
+  return `${run.stdout}${run.stderr}`.trim().split('\n')[0] || bin;
 }
 
 export async function runDoctor(): Promise<number> {
@@ -66,8 +65,8 @@ export async function runDoctor(): Promise<number> {
   }
   const git = toolVersion('git', ['--version']);
   checks.push(git ? { name: 'git', ok: true, detail: git } : { name: 'git', ok: false, detail: 'git not found', fix: 'install git (backups are git commits)' });
-  const ssh = toolVersion('ssh', ['-V']) ?? (existsSync('/usr/bin/ssh') ? 'OpenSSH' : null);
-  checks.push(ssh ? { name: 'ssh client', ok: true, detail: 'present' } : { name: 'ssh client', ok: 'warn', detail: 'ssh not found', fix: 'install openssh-client (needed only for ssh-keygen)' });
+  const ssh = toolVersion('ssh', ['-V']);
+  checks.push(ssh ? { name: 'ssh client', ok: true, detail: ssh } : { name: 'ssh client', ok: 'warn', detail: 'ssh not found', fix: 'install openssh-client (needed only for ssh-keygen)' });
   const agent = new URL('../agent/ocm-agent.sh', import.meta.url);
   checks.push(existsSync(agent) ? { name: 'agent', ok: true, detail: agent.pathname } : { name: 'agent', ok: false, detail: 'agent/ocm-agent.sh missing', fix: 'reinstall OCM' });
 
