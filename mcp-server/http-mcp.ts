@@ -7,6 +7,9 @@ import type { Tier } from './config.ts';
 import { createMcpServer } from './mcp.ts';
 import type { Ocm } from './ocm.ts';
 
+/** Big enough that an oversized argument gets a clear tool error rather than a bare 413. */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** Match a presented bearer token against the configured ones, in constant time. */
@@ -44,7 +47,11 @@ export async function handleMcpRequest(ocm: Ocm, c: Context): Promise<Response> 
     return c.json({ jsonrpc: '2.0', error: { code: -32001, message: `Unauthorized: ${hint}` }, id: null }, 401);
   }
   const server = createMcpServer(ocm, (client) => ({ kind: 'mcp', detail: `mcp:http:${token.name}:${client}`.slice(0, 200), maxTier: token.maxTier }));
-  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: false });
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    enableJsonResponse: false,
+    maxRequestBodySize: MAX_BODY_BYTES,
+  });
   await server.connect(transport);
   const response = await transport.handleRequest(c.req.raw);
   // Stateless: the server lives as long as this request's response stream.

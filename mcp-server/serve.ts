@@ -1,8 +1,9 @@
 // `ocm serve`: one HTTP server with /mcp (Streamable HTTP) and the read-only status page.
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { AddressInfo } from 'node:net';
-import { handleMcpRequest } from './http-mcp.ts';
+import { handleMcpRequest, MAX_BODY_BYTES } from './http-mcp.ts';
 import type { Ocm } from './ocm.ts';
 import { createWebApp } from '../web/app.ts';
 import { backupRepo } from './backup/backup.ts';
@@ -14,7 +15,14 @@ export interface RunningServer {
 
 export function createRootApp(ocm: Ocm): Hono {
   const app = new Hono();
-  app.all('/mcp', (c) => handleMcpRequest(ocm, c));
+  app.all(
+    '/mcp',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json({ jsonrpc: '2.0', error: { code: -32600, message: 'request too large (at most 16 MB)' }, id: null }, 413),
+    }),
+    (c) => handleMcpRequest(ocm, c),
+  );
   app.route(
     '/',
     createWebApp(ocm, {

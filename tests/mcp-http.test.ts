@@ -47,6 +47,24 @@ describe('Streamable HTTP /mcp', () => {
     }
   });
 
+  it('answers a 10 MB argument with isError naming the field, and refuses bodies over 16 MB', async () => {
+    const client = await httpClient(serve.url, ADMIN);
+    try {
+      const r = await client.callTool({ name: 'get_node', arguments: { id: 'a'.repeat(10 * 1024 * 1024) } });
+      expect(r.isError).toBe(true);
+      expect(JSON.stringify(r.content)).toMatch(/id: too long/);
+      expect((await client.callTool({ name: 'list_nodes', arguments: {} })).isError).toBeFalsy();
+    } finally {
+      await client.close();
+    }
+    const huge = await fetch(`${serve.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify({ ...initialize, params: { ...initialize.params, padding: 'x'.repeat(17 * 1024 * 1024) } }),
+    });
+    expect(huge.status).toBe(413);
+  });
+
   it('refuses requests without a token (401) or with a wrong one', async () => {
     expect((await post({})).status).toBe(401);
     expect((await post({ authorization: 'Bearer not-the-token-at-all' })).status).toBe(401);
