@@ -1,6 +1,7 @@
 // What only the ssh transport has to get right: reaching (or clearly not reaching) a node, pinning
 // its host key and refusing a changed one, and coming back after the node's sshd restarts.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import { NodeUnreachable } from '../mcp-server/errors.ts';
 import { type NodeAddress, NodeConnections } from '../mcp-server/nodes/connections.ts';
 import { hostKeyFingerprintOf, SshTransport } from '../mcp-server/nodes/ssh.ts';
 import { ensureKeyPair, freePort, keyFingerprint } from './harness/sshd.ts';
-import { type SshSubject, sshSubject, testSshSettings } from './harness/transport-subjects.ts';
+import { eventually, type SshSubject, sshSubject, testSshSettings } from './harness/transport-subjects.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'ocm-ssh-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -54,6 +55,27 @@ describe('ssh transport: reaching the node', () => {
     await expect(run).rejects.toThrow(/connection refused/);
     // During the backoff the next call fails at once with the same reason.
     await expect(transport.exec(['true'])).rejects.toThrow(/connection refused.*next connection attempt/);
+  });
+
+  it('gives up after the connect timeout when the port answers but never speaks SSH', async () => {
+    const { privateKeyPath } = await ensureKeyPair(join(freshDir(), 'key'));
+    let socketsClosed = 0;
+    // Reads (and ignores) what the client sends, so it notices when the client hangs up.
+    const silent = createServer((socket) => {
+      socket.resume();
+      socket.on('close', () => socketsClosed++);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => silent.close(() => resolve())));
+    const port = (silent.address() as AddressInfo).port;
+    const transport = new SshTransport(
+      { nodeId: 'n1', host: '127.0.0.1', port, user: 'root', keyPath: privateKeyPath },
+      { settings: { ...testSshSettings, connectTimeoutMs: 500 } },
+    );
+    cleanups.push(() => transport.close());
+    await expect(transport.exec(['true'])).rejects.toThrow(/no SSH answer from 127\.0\.0\.1:\d+ in time/);
+    // The half-open connection is not left behind.
+    expect(await eventually(() => socketsClosed === 1)).toBe(true);
   });
 
   it('names a missing key file', async () => {
