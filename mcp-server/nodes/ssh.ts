@@ -34,8 +34,8 @@ export interface SshTransportOptions {
 /** OpenSSH allows 10 sessions per connection (MaxSessions); stay under it with room to spare. */
 export const MAX_CHANNELS_PER_CONNECTION = 8;
 const RECONNECT_BACKOFF_FIRST_MS = 500;
-const KILL_TIMEOUT_MS = 10_000;
 const RECONNECT_BACKOFF_MAX_MS = 30_000;
+const KILL_TIMEOUT_MS = 10_000;
 
 /** The fingerprint OpenSSH prints for a host key: `SHA256:` + unpadded base64 of its SHA-256. */
 export function hostKeyFingerprintOf(key: Buffer): string {
@@ -75,11 +75,13 @@ export class SshTransport implements NodeTransport {
       new NodeUnreachable(this.nodeId, `timed out after ${timeoutMs} ms running ${describeCommand(argv)}`);
     // One deadline for the whole call (connect, wait for a channel, run): a slow node never holds
     // its caller longer than the timeout it asked for.
-    const deadline = AbortSignal.timeout(timeoutMs);
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), timeoutMs);
     this.active++;
     try {
-      return await this.execOnce(command, argv, options, deadline, timedOut);
+      return await this.execOnce(command, argv, options, deadline.signal, timedOut);
     } finally {
+      clearTimeout(timer);
       this.active--;
       if (this.retiring && this.active === 0) void this.close();
     }
@@ -244,6 +246,10 @@ export class SshTransport implements NodeTransport {
         this.failedAttempts = 0;
         this.retryAt = 0;
         this.connecting = null;
+        if (this.closed) {
+          client.end();
+          throw new NodeUnreachable(this.nodeId, 'transport closed');
+        }
         this.client = client;
         return client;
       },
