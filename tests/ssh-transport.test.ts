@@ -1,7 +1,7 @@
 // What only the ssh transport has to get right: reaching (or clearly not reaching) a node, pinning
 // its host key and refusing a changed one, and coming back after the node's sshd restarts.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -61,12 +61,19 @@ describe('ssh transport: reaching the node', () => {
     const { privateKeyPath } = await ensureKeyPair(join(freshDir(), 'key'));
     let socketsClosed = 0;
     // Reads (and ignores) what the client sends, so it notices when the client hangs up.
+    const sockets = new Set<Socket>();
     const silent = createServer((socket) => {
+      sockets.add(socket);
       socket.resume();
       socket.on('close', () => socketsClosed++);
     });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise((resolve) => silent.close(() => resolve())));
+    // Destroy what is left first: server.close() waits for open connections, and a failing
+    // assertion below must not turn into a hung hook.
+    cleanups.push(() => new Promise((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      silent.close(() => resolve());
+    }));
     const port = (silent.address() as AddressInfo).port;
     const transport = new SshTransport(
       { nodeId: 'n1', host: '127.0.0.1', port, user: 'root', keyPath: privateKeyPath },
