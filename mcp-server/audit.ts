@@ -4,12 +4,16 @@ import type { Db } from './db/index.ts';
 
 export type AuditResult = 'success' | 'failed' | 'cancelled' | 'confirmation_required' | 'denied';
 
-const SECRET_KEY = /(token|secret|password|passwd|api[-_]?key|authorization|cookie|private[-_]?key|credential|security[-_]?code)/i;
+const SECRET_KEY =
+  /(token|secret|password|passwd|api[-_]?key|authorization|cookie|private[-_]?key|credential|security[-_]?code)/i;
 
 /** Parameters as they may be stored: secret-looking keys dropped, the confirm token shortened. */
 export function scrubParams(args: unknown): unknown {
   if (Array.isArray(args)) return args.map(scrubParams);
-  if (!args || typeof args !== 'object') return typeof args === 'string' && args.length > 500 ? `${args.slice(0, 100)}… (${args.length} chars)` : args;
+  if (!args || typeof args !== 'object')
+    return typeof args === 'string' && args.length > 500
+      ? `${args.slice(0, 100)}… (${args.length} chars)`
+      : args;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(args)) {
     if (key === 'confirm_token' && typeof value === 'string') out[key] = `${value.slice(0, 12)}…`;

@@ -1,7 +1,8 @@
 // The `ocm` command. Every command is a thin caller of the tool layer (caller `cli`); none of them
 // ever prints a security code.
-import { createInterface } from 'node:readline/promises';
+
 import { userInfo } from 'node:os';
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from './config.ts';
@@ -39,7 +40,12 @@ async function withOcm<T>(fn: (ocm: Ocm) => Promise<T>): Promise<T> {
 
 function printOutcome(outcome: CallOutcome, json: boolean): number {
   if (outcome.kind === 'error') {
-    const body = { status: 'error', error: outcome.error, message: outcome.message, ...(outcome.field ? { field: outcome.field } : {}) };
+    const body = {
+      status: 'error',
+      error: outcome.error,
+      message: outcome.message,
+      ...(outcome.field ? { field: outcome.field } : {}),
+    };
     if (json) process.stdout.write(`${JSON.stringify(body)}\n`);
     else process.stderr.write(`error (${outcome.error}): ${outcome.message}\n`);
     return outcome.error === 'unknown_tool' ? 2 : 1;
@@ -58,7 +64,10 @@ function printOutcome(outcome: CallOutcome, json: boolean): number {
 
 function progressPrinter(json: boolean) {
   return (progress: number, total: number | undefined, message: string | undefined) => {
-    if (!json || process.stderr.isTTY) process.stderr.write(`  … ${total ? `${progress}/${total}` : progress}${message ? ` ${message}` : ''}\n`);
+    if (!json || process.stderr.isTTY)
+      process.stderr.write(
+        `  … ${total ? `${progress}/${total}` : progress}${message ? ` ${message}` : ''}\n`,
+      );
   };
 }
 
@@ -74,16 +83,27 @@ async function commandCall(argv: string[]): Promise<number> {
     },
   });
   const [tool] = positionals;
-  if (!tool || positionals.length > 1) throw new UsageError("usage: ocm call <tool> --args '<json>' [--confirm-token T] [--code C] [--json]");
+  if (!tool || positionals.length > 1)
+    throw new UsageError("usage: ocm call <tool> --args '<json>' [--confirm-token T] [--code C] [--json]");
   let args: unknown;
   try {
     args = JSON.parse(values.args);
   } catch (err) {
     throw new UsageError(`--args is not valid JSON: ${(err as Error).message}`);
   }
-  if (!args || typeof args !== 'object' || Array.isArray(args)) throw new UsageError('--args must be a JSON object, e.g. --args \'{"id":"g3s-01"}\'');
-  const full = { ...(args as object), ...(values['confirm-token'] ? { confirm_token: values['confirm-token'] } : {}), ...(values.code ? { security_code: values.code } : {}) };
-  return withOcm(async (ocm) => printOutcome(await ocm.tools.call(tool, full, cliCaller(), { onProgress: progressPrinter(values.json) }), values.json));
+  if (!args || typeof args !== 'object' || Array.isArray(args))
+    throw new UsageError('--args must be a JSON object, e.g. --args \'{"id":"g3s-01"}\'');
+  const full = {
+    ...(args as object),
+    ...(values['confirm-token'] ? { confirm_token: values['confirm-token'] } : {}),
+    ...(values.code ? { security_code: values.code } : {}),
+  };
+  return withOcm(async (ocm) =>
+    printOutcome(
+      await ocm.tools.call(tool, full, cliCaller(), { onProgress: progressPrinter(values.json) }),
+      values.json,
+    ),
+  );
 }
 
 async function commandTools(argv: string[]): Promise<number> {
@@ -91,12 +111,20 @@ async function commandTools(argv: string[]): Promise<number> {
   return withOcm(async (ocm) => {
     const tools = ocm.tools.list(cliCaller());
     if (values.json) {
-      const out = tools.map((def) => ({ name: def.name, title: def.title, tier: def.tier, description: def.description, input: z.toJSONSchema(ocm.tools.inputSchemaOf(def), { io: 'input' }) }));
+      const out = tools.map((def) => ({
+        name: def.name,
+        title: def.title,
+        tier: def.tier,
+        description: def.description,
+        input: z.toJSONSchema(ocm.tools.inputSchemaOf(def), { io: 'input' }),
+      }));
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else {
       for (const def of tools) {
         const shape = Object.keys(ocm.tools.inputSchemaOf(def).shape).join(', ');
-        process.stdout.write(`${def.name.padEnd(28)} ${def.tier.padEnd(7)} ${def.title}\n${' '.repeat(37)}args: ${shape || '(none)'}\n`);
+        process.stdout.write(
+          `${def.name.padEnd(28)} ${def.tier.padEnd(7)} ${def.title}\n${' '.repeat(37)}args: ${shape || '(none)'}\n`,
+        );
       }
     }
     return 0;
@@ -105,7 +133,10 @@ async function commandTools(argv: string[]): Promise<number> {
 
 /** Ask the person at the terminal. Confirmation by prompt only works with a human on a TTY. */
 async function ask(question: string): Promise<string> {
-  if (!process.stdin.isTTY) throw new UsageError('this needs confirmation from a person at a terminal; use `ocm call … --confirm-token` instead');
+  if (!process.stdin.isTTY)
+    throw new UsageError(
+      'this needs confirmation from a person at a terminal; use `ocm call … --confirm-token` instead',
+    );
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return (await rl.question(question)).trim();
@@ -125,9 +156,13 @@ async function callInteractively(ocm: Ocm, tool: string, args: Record<string, un
     process.stderr.write('cancelled\n');
     return 1;
   }
-  const code = tier === 'high' ? await ask(`Security code (sent to ${code_sent_to?.join(', ')}): `) : undefined;
+  const code =
+    tier === 'high' ? await ask(`Security code (sent to ${code_sent_to?.join(', ')}): `) : undefined;
   const confirmed = { ...args, confirm_token, ...(code === undefined ? {} : { security_code: code }) };
-  return printOutcome(await ocm.tools.call(tool, confirmed, cliCaller(), { onProgress: progressPrinter(false) }), false);
+  return printOutcome(
+    await ocm.tools.call(tool, confirmed, cliCaller(), { onProgress: progressPrinter(false) }),
+    false,
+  );
 }
 
 async function commandNode(argv: string[]): Promise<number> {
@@ -151,19 +186,47 @@ async function commandNode(argv: string[]): Promise<number> {
     if (sub === 'list') {
       const outcome = await ocm.tools.call('list_nodes', {}, cliCaller());
       if (outcome.kind !== 'ok' || values.json) return printOutcome(outcome, values.json);
-      const nodes = (outcome.data as { nodes: { id: string; status: string; host: string; port: number; transport: string; role: string; openclaw_version: string | null }[] }).nodes;
-      if (!nodes.length) process.stdout.write('no nodes registered — add one with `ocm node add <id> --host <host>`\n');
+      const nodes = (
+        outcome.data as {
+          nodes: {
+            id: string;
+            status: string;
+            host: string;
+            port: number;
+            transport: string;
+            role: string;
+            openclaw_version: string | null;
+          }[];
+        }
+      ).nodes;
+      if (!nodes.length)
+        process.stdout.write('no nodes registered — add one with `ocm node add <id> --host <host>`\n');
       for (const n of nodes) {
-        process.stdout.write(`${n.id.padEnd(16)} ${n.status.padEnd(8)} ${n.transport.padEnd(5)} ${`${n.host}:${n.port}`.padEnd(24)} ${n.role.padEnd(10)} ${n.openclaw_version ?? '-'}\n`);
+        process.stdout.write(
+          `${n.id.padEnd(16)} ${n.status.padEnd(8)} ${n.transport.padEnd(5)} ${`${n.host}:${n.port}`.padEnd(24)} ${n.role.padEnd(10)} ${n.openclaw_version ?? '-'}\n`,
+        );
       }
       return 0;
     }
     const [id] = positionals;
     if (!id) throw new UsageError(`usage: ocm node ${sub ?? '<list|add|remove>'} <id>`);
     if (sub === 'add') {
-      const args: Record<string, unknown> = { id, host: values.host, user: values.user, transport: values.transport, role: values.role, key_path: values.key, openclaw_path: values['state-dir'], name: values.name };
+      const args: Record<string, unknown> = {
+        id,
+        host: values.host,
+        user: values.user,
+        transport: values.transport,
+        role: values.role,
+        key_path: values.key,
+        openclaw_path: values['state-dir'],
+        name: values.name,
+      };
       if (values.port !== undefined) args.port = Number(values.port);
-      return callInteractively(ocm, 'add_node', Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined)));
+      return callInteractively(
+        ocm,
+        'add_node',
+        Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined)),
+      );
     }
     if (sub === 'remove') return callInteractively(ocm, 'remove_node', { id });
     throw new UsageError('usage: ocm node list | add <id> … | remove <id>');
@@ -174,7 +237,9 @@ async function commandHashPassword(): Promise<number> {
   const { hashPassword } = await import('../web/auth.ts');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const password = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (password.length < 8) throw new UsageError('password must be at least 8 characters');
   process.stdout.write(`${await hashPassword(password)}\n`);
   return 0;

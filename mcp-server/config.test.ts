@@ -38,16 +38,30 @@ describe('loadConfig', () => {
 
   it('applies OCM_* overrides and reads secrets from *_FILE', () => {
     const tokenFile = withFile('s3cret-token-0123456789\n');
-    const config = loadConfig({ OCM_DATA_DIR: 'elsewhere', OCM_HTTP_PORT: '4100', OCM_CODE_FILE: 'codes.log', OCM_HTTP_TOKEN_FILE: tokenFile }, dir);
+    const config = loadConfig(
+      {
+        OCM_DATA_DIR: 'elsewhere',
+        OCM_HTTP_PORT: '4100',
+        OCM_CODE_FILE: 'codes.log',
+        OCM_HTTP_TOKEN_FILE: tokenFile,
+      },
+      dir,
+    );
     expect(config.dataDir).toBe(join(dir, 'elsewhere'));
     expect(config.http.port).toBe(4100);
     expect(config.codes.channels).toContain('file');
     expect(config.codes.file).toBe(join(dir, 'codes.log'));
-    expect(config.http.tokens[0]).toMatchObject({ name: 'env', token: 's3cret-token-0123456789', maxTier: 'high' });
+    expect(config.http.tokens[0]).toMatchObject({
+      name: 'env',
+      token: 's3cret-token-0123456789',
+      maxTier: 'high',
+    });
   });
 
   it('says which environment variable is wrong', () => {
-    expect(() => loadConfig({ OCM_HTTP_PORT: '80a' }, dir)).toThrow(/OCM_HTTP_PORT = "80a": must be a whole number/);
+    expect(() => loadConfig({ OCM_HTTP_PORT: '80a' }, dir)).toThrow(
+      /OCM_HTTP_PORT = "80a": must be a whole number/,
+    );
     expect(() => loadConfig({ OCM_CONFIG: join(dir, 'missing.json') }, dir)).toThrow(/file not found/);
   });
 });

@@ -56,7 +56,11 @@ export const configSchema = z.strictObject({
       connectTimeoutMs: z.number().int().min(100).default(10_000),
       commandTimeoutMs: z.number().int().min(100).default(60_000),
       keepaliveMs: z.number().int().min(1000).default(15_000),
-      maxOutputBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+      maxOutputBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(64 * 1024 * 1024),
     })
     .prefault({}),
   status: z
@@ -110,7 +114,8 @@ function describeIssues(error: z.ZodError, source: string, raw: unknown): string
     .map((issue) => {
       const key = issue.path.join('.') || '(root)';
       let value: unknown = raw;
-      for (const part of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[part as string];
+      for (const part of issue.path)
+        value = (value as Record<PropertyKey, unknown> | undefined)?.[part as string];
       const shown = value === undefined ? 'missing' : JSON.stringify(value)?.slice(0, 80);
       return `${source}: ${key} = ${shown}: ${issue.message}`;
     })
@@ -123,7 +128,9 @@ function readSecret(env: NodeJS.ProcessEnv, name: string): string | undefined {
     try {
       return readFileSync(file, 'utf8').trim();
     } catch (err) {
-      throw new ConfigError(`${name}_FILE = ${JSON.stringify(file)}: cannot read (${(err as Error).message})`);
+      throw new ConfigError(
+        `${name}_FILE = ${JSON.stringify(file)}: cannot read (${(err as Error).message})`,
+      );
     }
   }
   return env[name] || undefined;
@@ -132,7 +139,8 @@ function readSecret(env: NodeJS.ProcessEnv, name: string): string | undefined {
 function intEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const value = env[name];
   if (value === undefined || value === '') return undefined;
-  if (!/^\d+$/.test(value)) throw new ConfigError(`${name} = ${JSON.stringify(value)}: must be a whole number`);
+  if (!/^\d+$/.test(value))
+    throw new ConfigError(`${name} = ${JSON.stringify(value)}: must be a whole number`);
   return Number(value);
 }
 
@@ -153,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(`OCM_CONFIG = ${JSON.stringify(explicit)}: file not found`);
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: raw JSON being merged before zod validates it
   const merged: Record<string, any> = structuredClone(raw);
   const sub = (key: string) => {
     merged[key] = { ...(merged[key] ?? {}) };
@@ -161,7 +170,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (env.OCM_DATA_DIR) merged.dataDir = resolve(cwd, env.OCM_DATA_DIR);
   if (env.OCM_TIMEZONE) merged.timezone = env.OCM_TIMEZONE;
   if (env.OCM_READ_ONLY) merged.readOnly = env.OCM_READ_ONLY === '1' || env.OCM_READ_ONLY === 'true';
-  if (env.OCM_ALLOW_TOOLS) merged.allowTools = env.OCM_ALLOW_TOOLS.split(',').map((s) => s.trim()).filter(Boolean);
+  if (env.OCM_ALLOW_TOOLS)
+    merged.allowTools = env.OCM_ALLOW_TOOLS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const port = intEnv(env, 'OCM_HTTP_PORT');
   if (port !== undefined) sub('http').port = port;
   if (env.OCM_HTTP_HOST) sub('http').host = env.OCM_HTTP_HOST;
@@ -176,7 +188,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const httpToken = readSecret(env, 'OCM_HTTP_TOKEN');
   if (httpToken) {
     const http = sub('http');
-    http.tokens = [...(http.tokens ?? []), { name: 'env', token: httpToken, maxTier: env.OCM_HTTP_TOKEN_TIER ?? 'high' }];
+    http.tokens = [
+      ...(http.tokens ?? []),
+      { name: 'env', token: httpToken, maxTier: env.OCM_HTTP_TOKEN_TIER ?? 'high' },
+    ];
   }
 
   const parsed = configSchema.safeParse(merged);
@@ -189,7 +204,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       try {
         token.token = readFileSync(resolve(base, token.tokenFile), 'utf8').trim();
       } catch (err) {
-        throw new ConfigError(`http.tokens[${token.name}].tokenFile: cannot read (${(err as Error).message})`);
+        throw new ConfigError(
+          `http.tokens[${token.name}].tokenFile: cannot read (${(err as Error).message})`,
+        );
       }
     }
     if (!token.token) throw new ConfigError(`http.tokens[${token.name}]: needs token or tokenFile`);

@@ -58,11 +58,22 @@ export class Confirmations {
     private readonly options: { ttlMs: number; maxCodeAttempts: number; channels: CodeChannel[] },
   ) {}
 
-  async request(input: { tool: string; tier: Tier; args: unknown; caller: string; plan: string; target: string | null }): Promise<PendingConfirmation> {
+  async request(input: {
+    tool: string;
+    tier: Tier;
+    args: unknown;
+    caller: string;
+    plan: string;
+    target: string | null;
+  }): Promise<PendingConfirmation> {
     const token = `ocm_${randomBytes(18).toString('base64url')}`;
     const now = Date.now();
     // Settle what expired meanwhile, so no stale code lingers for the dashboard.
-    this.db.prepare(`UPDATE confirmations SET status = 'expired', dashboard_code = NULL WHERE status = 'pending' AND expires_at <= ?`).run(now);
+    this.db
+      .prepare(
+        `UPDATE confirmations SET status = 'expired', dashboard_code = NULL WHERE status = 'pending' AND expires_at <= ?`,
+      )
+      .run(now);
     const expiresAt = now + this.options.ttlMs;
     let code: string | undefined;
     let codeHash: string | null = null;
@@ -78,7 +89,20 @@ export class Confirmations {
         `INSERT INTO confirmations (token, tool, args_hash, caller, tier, plan, target, code_hash, code_salt, dashboard_code, created_at, expires_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(sha256(token), input.tool, hashArgs(input.args), input.caller, input.tier, input.plan, input.target, codeHash, salt, dashboardCode, now, expiresAt);
+      .run(
+        sha256(token),
+        input.tool,
+        hashArgs(input.args),
+        input.caller,
+        input.tier,
+        input.plan,
+        input.target,
+        codeHash,
+        salt,
+        dashboardCode,
+        now,
+        expiresAt,
+      );
 
     const pending: PendingConfirmation = {
       status: 'confirmation_required',
@@ -88,7 +112,14 @@ export class Confirmations {
       expires_at: new Date(expiresAt).toISOString(),
     };
     if (code) {
-      const delivery = { tool: input.tool, target: input.target, plan: input.plan, tokenHint: token.slice(0, 12), code, expiresAt };
+      const delivery = {
+        tool: input.tool,
+        target: input.target,
+        plan: input.plan,
+        tokenHint: token.slice(0, 12),
+        code,
+        expiresAt,
+      };
       for (const channel of this.options.channels) await channel.deliver(delivery);
       pending.code_sent_to = this.options.channels.map((c) => c.name);
     }
@@ -103,14 +134,18 @@ export class Confirmations {
     const key = sha256(input.token);
     const verdict = this.db
       .transaction((): string | null => {
-        const row = this.db.prepare('SELECT * FROM confirmations WHERE token = ?').get(key) as ConfirmationRow | undefined;
+        const row = this.db.prepare('SELECT * FROM confirmations WHERE token = ?').get(key) as
+          | ConfirmationRow
+          | undefined;
         if (!row) return 'unknown confirm_token: call the tool again without confirm_token to get a new one';
-        if (row.status !== 'pending') return `this confirm_token was already ${row.status}: call the tool again without confirm_token to get a new one`;
+        if (row.status !== 'pending')
+          return `this confirm_token was already ${row.status}: call the tool again without confirm_token to get a new one`;
         if (row.expires_at <= Date.now()) {
           this.settle(key, 'expired');
           return 'this confirm_token has expired: call the tool again without confirm_token to get a new one';
         }
-        if (row.tool !== input.tool) return `this confirm_token was issued for ${row.tool}, not ${input.tool}`;
+        if (row.tool !== input.tool)
+          return `this confirm_token was issued for ${row.tool}, not ${input.tool}`;
         if (row.caller !== input.caller) return 'this confirm_token was issued to another caller';
         if (row.args_hash !== hashArgs(input.args)) {
           return 'the arguments differ from the ones this confirm_token was issued for: call again without confirm_token to confirm the new arguments';
@@ -119,7 +154,8 @@ export class Confirmations {
           const given = input.code ?? '';
           const expected = Buffer.from(row.code_hash ?? '', 'hex');
           const actual = createHash('sha256').update(`${row.code_salt}:${given}`).digest();
-          const ok = /^\d{4}$/.test(given) && expected.length === actual.length && timingSafeEqual(expected, actual);
+          const ok =
+            /^\d{4}$/.test(given) && expected.length === actual.length && timingSafeEqual(expected, actual);
           if (!ok) {
             const attempts = row.attempts + 1;
             if (attempts >= this.options.maxCodeAttempts) {
@@ -140,42 +176,77 @@ export class Confirmations {
   }
 
   cancel(token: string, caller: string): boolean {
-    const row = this.db.prepare('SELECT caller, status FROM confirmations WHERE token = ?').get(sha256(token)) as
-      | { caller: string; status: string }
-      | undefined;
-    if (!row || row.status !== 'pending') return false;
+    const row = this.db
+      .prepare('SELECT caller, status FROM confirmations WHERE token = ?')
+      .get(sha256(token)) as { caller: string; status: string } | undefined;
+    if (row?.status !== 'pending') return false;
     if (row.caller !== caller) throw new Refused('this confirm_token was issued to another caller');
     this.settle(sha256(token), 'cancelled');
     return true;
   }
 
   cancelById(id: string): boolean {
-    const rows = this.db.prepare(`SELECT token FROM confirmations WHERE status = 'pending' AND token LIKE ?`).all(`${id}%`) as { token: string }[];
+    const rows = this.db
+      .prepare(`SELECT token FROM confirmations WHERE status = 'pending' AND token LIKE ?`)
+      .all(`${id}%`) as { token: string }[];
     if (rows.length !== 1) return false;
     this.settle((rows[0] as { token: string }).token, 'cancelled');
     return true;
   }
 
   /** Pending, unexpired confirmations. Never includes tokens or codes. */
-  pending(): { id: string; tool: string; tier: Tier; plan: string; target: string | null; caller: string; created_at: number; expires_at: number }[] {
+  pending(): {
+    id: string;
+    tool: string;
+    tier: Tier;
+    plan: string;
+    target: string | null;
+    caller: string;
+    created_at: number;
+    expires_at: number;
+  }[] {
     return (
       this.db
-        .prepare(`SELECT token, tool, tier, plan, target, caller, created_at, expires_at FROM confirmations WHERE status = 'pending' AND expires_at > ? ORDER BY created_at`)
+        .prepare(
+          `SELECT token, tool, tier, plan, target, caller, created_at, expires_at FROM confirmations WHERE status = 'pending' AND expires_at > ? ORDER BY created_at`,
+        )
         .all(Date.now()) as ConfirmationRow[]
-    ).map((r) => ({ id: r.token.slice(0, 12), tool: r.tool, tier: r.tier, plan: r.plan, target: r.target, caller: r.caller, created_at: r.created_at, expires_at: r.expires_at }));
+    ).map((r) => ({
+      id: r.token.slice(0, 12),
+      tool: r.tool,
+      tier: r.tier,
+      plan: r.plan,
+      target: r.target,
+      caller: r.caller,
+      created_at: r.created_at,
+      expires_at: r.expires_at,
+    }));
   }
 
   /** For the status page's dashboard channel only: pending confirmations with their codes. */
-  pendingWithCodes(): { id: string; tool: string; tier: Tier; plan: string; target: string | null; caller: string; expires_at: number; code: string | null }[] {
+  pendingWithCodes(): {
+    id: string;
+    tool: string;
+    tier: Tier;
+    plan: string;
+    target: string | null;
+    caller: string;
+    expires_at: number;
+    code: string | null;
+  }[] {
     return this.pending().map((p) => {
-      const row = this.db.prepare('SELECT dashboard_code FROM confirmations WHERE token LIKE ?').get(`${p.id}%`) as { dashboard_code: string | null };
+      const row = this.db
+        .prepare('SELECT dashboard_code FROM confirmations WHERE token LIKE ?')
+        .get(`${p.id}%`) as { dashboard_code: string | null };
       return { ...p, code: row?.dashboard_code ?? null };
     });
   }
 
   private settle(key: string, status: 'used' | 'burned' | 'cancelled' | 'expired', attempts?: number): void {
     this.db
-      .prepare('UPDATE confirmations SET status = ?, attempts = COALESCE(?, attempts), dashboard_code = NULL WHERE token = ?')
+      .prepare(
+        'UPDATE confirmations SET status = ?, attempts = COALESCE(?, attempts), dashboard_code = NULL WHERE token = ?',
+      )
       .run(status, attempts ?? null, key);
   }
 }

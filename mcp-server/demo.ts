@@ -18,7 +18,8 @@ const demo: Caller = { kind: 'system', detail: 'system:demo' };
 /** Call a tool as the demo, confirming medium-tier calls itself (it is the operator here). */
 async function call(ocm: Ocm, tool: string, args: Record<string, unknown>) {
   let outcome = await ocm.tools.call(tool, args, demo);
-  if (outcome.kind === 'confirmation_required') outcome = await ocm.tools.call(tool, { ...args, confirm_token: outcome.data.confirm_token }, demo);
+  if (outcome.kind === 'confirmation_required')
+    outcome = await ocm.tools.call(tool, { ...args, confirm_token: outcome.data.confirm_token }, demo);
   if (outcome.kind === 'error') throw new Error(`${tool}: ${outcome.message}`);
   return outcome.data as Record<string, unknown>;
 }
@@ -27,17 +28,37 @@ async function main() {
   const dataDir = resolve(process.env.OCM_DATA_DIR ?? join(REPO, 'data', 'demo'));
   const token = process.env.OCM_HTTP_TOKEN ?? `demo-${randomBytes(12).toString('hex')}`;
   const password = process.env.OCM_WEB_PASSWORD ?? randomBytes(6).toString('base64url');
-  const config = loadConfig({ ...process.env, OCM_DATA_DIR: dataDir, OCM_HTTP_TOKEN: token, OCM_WEB_PASSWORD: password, OCM_HTTP_PORT: process.env.OCM_HTTP_PORT ?? '3001' });
+  const config = loadConfig({
+    ...process.env,
+    OCM_DATA_DIR: dataDir,
+    OCM_HTTP_TOKEN: token,
+    OCM_WEB_PASSWORD: password,
+    OCM_HTTP_PORT: process.env.OCM_HTTP_PORT ?? '3001',
+  });
   const ocm = await openOcm({ config });
 
-  process.stderr.write(`Preparing a simulated fleet of ${NODES.length} OpenClaw nodes in ${join(dataDir, 'fleet')} …\n`);
+  process.stderr.write(
+    `Preparing a simulated fleet of ${NODES.length} OpenClaw nodes in ${join(dataDir, 'fleet')} …\n`,
+  );
   for (const [i, id] of NODES.entries()) {
     const stateDir = join(dataDir, 'fleet', id, 'state');
     if (!existsSync(join(stateDir, 'openclaw.json'))) {
-      await seedState({ stateDir, nodeName: id, simVersion: i === 3 ? '2026.8.2' : undefined, agentConf: { gatewayStart: `${SIM_OPENCLAW} gateway run`, openclawBin: SIM_OPENCLAW } });
+      await seedState({
+        stateDir,
+        nodeName: id,
+        simVersion: i === 3 ? '2026.8.2' : undefined,
+        agentConf: { gatewayStart: `${SIM_OPENCLAW} gateway run`, openclawBin: SIM_OPENCLAW },
+      });
     }
     if (!ocm.nodes.row(id)) {
-      await call(ocm, 'add_node', { id, name: id === 'mini-01' ? 'Mac mini #1' : `G3S #${i + 1}`, transport: 'local', openclaw_path: stateDir, role: i === 0 ? 'test' : 'production', test: false });
+      await call(ocm, 'add_node', {
+        id,
+        name: id === 'mini-01' ? 'Mac mini #1' : `G3S #${i + 1}`,
+        transport: 'local',
+        openclaw_path: stateDir,
+        role: i === 0 ? 'test' : 'production',
+        test: false,
+      });
     }
   }
   for (const id of NODES) {
@@ -48,10 +69,14 @@ async function main() {
   const summary = status.summary as Record<string, number>;
   process.stderr.write(`Fleet: ${summary.online}/${summary.total} online\n`);
   const backups = await call(ocm, 'backup_all', {});
-  process.stderr.write(`Backups: ${backups.committed} committed, ${backups.unchanged} unchanged, ${backups.failed} failed (repo: ${config.backup.repoDir})\n`);
+  process.stderr.write(
+    `Backups: ${backups.committed} committed, ${backups.unchanged} unchanged, ${backups.failed} failed (repo: ${config.backup.repoDir})\n`,
+  );
 
   const server = await startServer(ocm);
-  const desktop = { mcpServers: { ocm: { command: 'npx', args: ['ocm', 'mcp'], cwd: REPO, env: { OCM_DATA_DIR: dataDir } } } };
+  const desktop = {
+    mcpServers: { ocm: { command: 'npx', args: ['ocm', 'mcp'], cwd: REPO, env: { OCM_DATA_DIR: dataDir } } },
+  };
   process.stdout.write(
     [
       '',
@@ -71,7 +96,11 @@ async function main() {
   const stop = async () => {
     process.stderr.write('stopping the simulated gateways …\n');
     const { fleetAccess } = await import('./nodes/status.ts');
-    await Promise.allSettled(NODES.map(async (id) => (await fleetAccess(ocm).agent(id)).run('openclaw-stop', [], { timeoutMs: 15_000 })));
+    await Promise.allSettled(
+      NODES.map(async (id) =>
+        (await fleetAccess(ocm).agent(id)).run('openclaw-stop', [], { timeoutMs: 15_000 }),
+      ),
+    );
     await server.close();
     await ocm.close();
     process.exit(0);

@@ -32,7 +32,9 @@ export class CommandFailed extends Error {
     readonly exitCode: number | null,
     readonly stderrTail: string,
   ) {
-    super(`${nodeId}: ${command} failed (exit ${exitCode ?? 'signal'}): ${stderrTail.trim().slice(-500) || 'no output'}`);
+    super(
+      `${nodeId}: ${command} failed (exit ${exitCode ?? 'signal'}): ${stderrTail.trim().slice(-500) || 'no output'}`,
+    );
   }
 }
 
@@ -46,7 +48,9 @@ export class OperationFailed extends Error {
   override readonly name = 'OperationFailed';
 }
 
-export function isExpectedError(err: unknown): err is InvalidInput | NodeUnreachable | CommandFailed | Refused | OperationFailed {
+export function isExpectedError(
+  err: unknown,
+): err is InvalidInput | NodeUnreachable | CommandFailed | Refused | OperationFailed {
   return (
     err instanceof InvalidInput ||
     err instanceof NodeUnreachable ||

@@ -3,13 +3,24 @@
 import type { Db } from './db/index.ts';
 
 export type Severity = 'info' | 'warn' | 'error' | 'critical';
-export type EventType = 'install' | 'backup' | 'restore' | 'score' | 'alert' | 'config' | 'deploy' | 'status' | 'operation';
+export type EventType =
+  | 'install'
+  | 'backup'
+  | 'restore'
+  | 'score'
+  | 'alert'
+  | 'config'
+  | 'deploy'
+  | 'status'
+  | 'operation';
 
 export function recordEvent(
   db: Db,
   event: { node?: string | null; type: EventType; severity?: Severity; message: string; details?: unknown },
 ): void {
-  db.prepare('INSERT INTO events (node_id, type, severity, message, details, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+  db.prepare(
+    'INSERT INTO events (node_id, type, severity, message, details, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+  ).run(
     event.node ?? null,
     event.type,
     event.severity ?? 'info',

@@ -19,7 +19,8 @@ export function tokenFor(ocm: Ocm, header: string | undefined): { name: string; 
   const presented = digest(match[1] as string);
   let found: { name: string; maxTier: Tier } | null = null;
   for (const token of ocm.config.http.tokens) {
-    if (token.token && timingSafeEqual(presented, digest(token.token))) found = { name: token.name, maxTier: token.maxTier };
+    if (token.token && timingSafeEqual(presented, digest(token.token)))
+      found = { name: token.name, maxTier: token.maxTier };
   }
   return found;
 }
@@ -38,15 +39,27 @@ function originAllowed(ocm: Ocm, origin: string | undefined, host: string | unde
 
 export async function handleMcpRequest(ocm: Ocm, c: Context): Promise<Response> {
   if (!originAllowed(ocm, c.req.header('origin'), c.req.header('host'))) {
-    return c.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Forbidden: Origin not allowed' }, id: null }, 403);
+    return c.json(
+      { jsonrpc: '2.0', error: { code: -32000, message: 'Forbidden: Origin not allowed' }, id: null },
+      403,
+    );
   }
   const token = tokenFor(ocm, c.req.header('authorization'));
   if (!token) {
     c.header('WWW-Authenticate', 'Bearer realm="ocm"');
-    const hint = ocm.config.http.tokens.length ? 'a valid bearer token is required' : 'no HTTP tokens are configured (set OCM_HTTP_TOKEN or http.tokens)';
-    return c.json({ jsonrpc: '2.0', error: { code: -32001, message: `Unauthorized: ${hint}` }, id: null }, 401);
+    const hint = ocm.config.http.tokens.length
+      ? 'a valid bearer token is required'
+      : 'no HTTP tokens are configured (set OCM_HTTP_TOKEN or http.tokens)';
+    return c.json(
+      { jsonrpc: '2.0', error: { code: -32001, message: `Unauthorized: ${hint}` }, id: null },
+      401,
+    );
   }
-  const server = createMcpServer(ocm, (client) => ({ kind: 'mcp', detail: `mcp:http:${token.name}:${client}`.slice(0, 200), maxTier: token.maxTier }));
+  const server = createMcpServer(ocm, (client) => ({
+    kind: 'mcp',
+    detail: `mcp:http:${token.name}:${client}`.slice(0, 200),
+    maxTier: token.maxTier,
+  }));
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: false,

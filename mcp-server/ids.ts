@@ -13,7 +13,10 @@ export const hostName = z
   .string()
   .min(1)
   .max(253)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9.:-]*$/, 'host must be a DNS name or IP address (letters, digits, ".", ":", "-")');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9.:-]*$/,
+    'host must be a DNS name or IP address (letters, digits, ".", ":", "-")',
+  );
 
 /** A POSIX user name. */
 export const userName = z
@@ -22,7 +25,10 @@ export const userName = z
 
 /** UTC timestamp safe for git ref names: YYYY-MM-DDTHH-MM-SSZ. */
 export function refTimestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+  return new Date(ms)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '-');
 }
 
 export function assertNodeId(id: string): string {

@@ -58,30 +58,30 @@ export class Journal {
     return {
       id,
       step(message) {
-        db.prepare(`UPDATE operations SET steps = json_insert(steps, '$[#]', json_object('at', ?, 'step', ?)) WHERE id = ?`).run(
-          Date.now(),
-          message,
-          id,
-        );
+        db.prepare(
+          `UPDATE operations SET steps = json_insert(steps, '$[#]', json_object('at', ?, 'step', ?)) WHERE id = ?`,
+        ).run(Date.now(), message, id);
       },
       setRecovery(hint) {
-        db.prepare('UPDATE operations SET recovery = ? WHERE id = ?').run(hint ? JSON.stringify(hint) : null, id);
+        db.prepare('UPDATE operations SET recovery = ? WHERE id = ?').run(
+          hint ? JSON.stringify(hint) : null,
+          id,
+        );
       },
       finish: (error) => {
         this.beating.delete(id);
-        db.prepare('UPDATE operations SET status = ?, error = ?, finished_at = ?, recovery = NULL WHERE id = ?').run(
-          error ? 'failed' : 'succeeded',
-          error ?? null,
-          Date.now(),
-          id,
-        );
+        db.prepare(
+          'UPDATE operations SET status = ?, error = ?, finished_at = ?, recovery = NULL WHERE id = ?',
+        ).run(error ? 'failed' : 'succeeded', error ?? null, Date.now(), id);
       },
     };
   }
 
   /** Mark runs whose process is gone as interrupted; returns them (with their recovery hints). */
   reapInterrupted(): OperationRow[] {
-    const running = this.db.prepare(`SELECT * FROM operations WHERE status = 'running'`).all() as OperationRow[];
+    const running = this.db
+      .prepare(`SELECT * FROM operations WHERE status = 'running'`)
+      .all() as OperationRow[];
     const dead = running.filter((op) => {
       const alive = isProcessAlive(op.pid, op.host);
       return alive === false || (alive === null && op.heartbeat_at < Date.now() - STALE_AFTER_MS);
@@ -93,11 +93,15 @@ export class Journal {
   }
 
   recent(limit = 50): OperationRow[] {
-    return this.db.prepare('SELECT * FROM operations ORDER BY started_at DESC LIMIT ?').all(limit) as OperationRow[];
+    return this.db
+      .prepare('SELECT * FROM operations ORDER BY started_at DESC LIMIT ?')
+      .all(limit) as OperationRow[];
   }
 
   running(): OperationRow[] {
-    return this.db.prepare(`SELECT * FROM operations WHERE status = 'running' ORDER BY started_at`).all() as OperationRow[];
+    return this.db
+      .prepare(`SELECT * FROM operations WHERE status = 'running' ORDER BY started_at`)
+      .all() as OperationRow[];
   }
 
   stop(): void {

@@ -33,7 +33,12 @@ export class Locks {
   ) {}
 
   /** Wait (FIFO) for `scope`, then hold it until release(). Throws Refused on timeout. */
-  async acquire(scope: string, holder: string, operation: string, waitTimeoutMs = this.options.waitTimeoutMs): Promise<HeldLock> {
+  async acquire(
+    scope: string,
+    holder: string,
+    operation: string,
+    waitTimeoutMs = this.options.waitTimeoutMs,
+  ): Promise<HeldLock> {
     const { db } = this;
     const waiter = Number(
       db
@@ -50,7 +55,9 @@ export class Locks {
           const what = busy
             ? `busy: ${busy.operation} by ${busy.holder} for ${Math.round((Date.now() - busy.acquired_at) / 1000)} s`
             : 'busy';
-          throw new Refused(`${scope.replace(/^node:/, '')} is ${what}; gave up after ${Math.round(waitTimeoutMs / 1000)} s of waiting — try again later`);
+          throw new Refused(
+            `${scope.replace(/^node:/, '')} is ${what}; gave up after ${Math.round(waitTimeoutMs / 1000)} s of waiting — try again later`,
+          );
         }
         await sleep(delay);
         delay = Math.min(delay * 2, 250);
@@ -79,19 +86,28 @@ export class Locks {
         if (released) return;
         released = true;
         clearInterval(renew);
-        db.prepare('DELETE FROM locks WHERE scope = ? AND pid = ? AND host = ? AND holder = ?').run(scope, PID, HOST, holder);
+        db.prepare('DELETE FROM locks WHERE scope = ? AND pid = ? AND host = ? AND holder = ?').run(
+          scope,
+          PID,
+          HOST,
+          holder,
+        );
       },
     };
   }
 
   /** Current holder of a scope, if any (for "busy" displays). */
   holderOf(scope: string): LockRow | undefined {
-    return this.db.prepare('SELECT * FROM locks WHERE scope = ? AND expires_at > ?').get(scope, Date.now()) as LockRow | undefined;
+    return this.db.prepare('SELECT * FROM locks WHERE scope = ? AND expires_at > ?').get(scope, Date.now()) as
+      | LockRow
+      | undefined;
   }
 
   /** Every live lock, for status displays. */
   held(): LockRow[] {
-    return this.db.prepare('SELECT * FROM locks WHERE expires_at > ? ORDER BY acquired_at').all(Date.now()) as LockRow[];
+    return this.db
+      .prepare('SELECT * FROM locks WHERE expires_at > ? ORDER BY acquired_at')
+      .all(Date.now()) as LockRow[];
   }
 
   /** Drop locks and waiters whose process is gone. Returns the scopes freed. */
@@ -100,7 +116,9 @@ export class Locks {
     const rows = this.db.prepare('SELECT * FROM locks').all() as LockRow[];
     for (const row of rows) {
       if (row.expires_at <= Date.now() || isProcessAlive(row.pid, row.host) === false) {
-        this.db.prepare('DELETE FROM locks WHERE scope = ? AND pid = ? AND host = ?').run(row.scope, row.pid, row.host);
+        this.db
+          .prepare('DELETE FROM locks WHERE scope = ? AND pid = ? AND host = ?')
+          .run(row.scope, row.pid, row.host);
         freed.push(row.scope);
       }
     }
@@ -120,7 +138,9 @@ export class Locks {
 
   private tryTake(scope: string, waiter: number, holder: string, operation: string): boolean {
     const take = this.db.transaction(() => {
-      const current = this.db.prepare('SELECT * FROM locks WHERE scope = ?').get(scope) as LockRow | undefined;
+      const current = this.db.prepare('SELECT * FROM locks WHERE scope = ?').get(scope) as
+        | LockRow
+        | undefined;
       if (current) {
         const expired = current.expires_at <= Date.now();
         if (!expired && isProcessAlive(current.pid, current.host) !== false) return false;
@@ -140,7 +160,9 @@ export class Locks {
       }
       const now = Date.now();
       this.db
-        .prepare('INSERT INTO locks (scope, holder, operation, pid, host, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO locks (scope, holder, operation, pid, host, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(scope, holder, operation, PID, HOST, now, now + this.options.leaseMs);
       return true;
     });

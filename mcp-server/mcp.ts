@@ -1,12 +1,17 @@
 // The registry as an MCP server. Both transports (stdio and Streamable HTTP) use this; the only
 // difference between them is who the caller is.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ListToolsRequestSchema,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
 import type { Ocm } from './ocm.ts';
 import type { CallOutcome } from './registry.ts';
 import type { Caller, ToolDefinition } from './tool.ts';
 import { OCM_VERSION } from './version.ts';
-import { z } from 'zod';
 
 const INSTRUCTIONS = `OCM manages a fleet of OpenClaw nodes. Start with list_nodes or cluster_status.
 Medium and high tier tools first return {status:"confirmation_required", confirm_token, plan}: show the plan to the human and only repeat the call with confirm_token after they agree.
@@ -59,7 +64,10 @@ export function createMcpServer(ocm: Ocm, callerOf: (clientName: string) => Call
           ? undefined
           : (progress, total, message) => {
               void extra
-                .sendNotification({ method: 'notifications/progress', params: { progressToken, progress, total, message } })
+                .sendNotification({
+                  method: 'notifications/progress',
+                  params: { progressToken, progress, total, message },
+                })
                 .catch(() => {});
             },
     });

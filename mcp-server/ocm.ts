@@ -1,15 +1,15 @@
 // One OCM instance: config, the SQLite store, and the services the tools share. Every entry point
 // (MCP stdio, `ocm serve`, the CLI, the scheduler, tests) opens one of these and calls tools on it.
-import { type OcmConfig, loadConfig } from './config.ts';
+import { loadConfig, type OcmConfig } from './config.ts';
 import { Confirmations } from './confirm.ts';
 import { type Db, openDb } from './db/index.ts';
 import { recordEvent } from './events.ts';
 import { Journal, type OperationRow } from './journal.ts';
 import { Locks } from './locks.ts';
 import { log } from './log.ts';
-import { type CodeChannel, codeChannelsFrom } from './notify/code-channels.ts';
 import { FleetAccess } from './nodes/access.ts';
 import { NodeStore } from './nodes/store.ts';
+import { type CodeChannel, codeChannelsFrom } from './notify/code-channels.ts';
 import { ToolRegistry } from './registry.ts';
 import type { ToolDefinition } from './tool.ts';
 import { allTools } from './tools/index.ts';
@@ -101,7 +101,11 @@ async function recoverFromCrash(ocm: Ocm): Promise<void> {
       type: 'operation',
       severity: 'error',
       message: `${op.tool}${op.target ? ` on ${op.target}` : ''} was interrupted (its OCM process stopped); ${repair}`,
-      details: { operation: op.id, steps: JSON.parse(op.steps), recovery: op.recovery ? JSON.parse(op.recovery) : null },
+      details: {
+        operation: op.id,
+        steps: JSON.parse(op.steps),
+        recovery: op.recovery ? JSON.parse(op.recovery) : null,
+      },
     });
     log.warn('operation interrupted by a stopped OCM process', { tool: op.tool, target: op.target, repair });
   }

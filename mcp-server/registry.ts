@@ -2,7 +2,7 @@
 // and calls tools here, so tiers, confirmations, dry runs, locks, the journal and the audit log are
 // enforced in exactly one place, and what a caller sees is built from typed results in one place.
 import { z } from 'zod';
-import { writeAudit, type AuditResult } from './audit.ts';
+import { type AuditResult, writeAudit } from './audit.ts';
 import type { Tier } from './config.ts';
 import type { PendingConfirmation } from './confirm.ts';
 import { CommandFailed, InvalidInput, isExpectedError, NodeUnreachable, Refused } from './errors.ts';
@@ -11,7 +11,14 @@ import { log } from './log.ts';
 import type { Ocm } from './ocm.ts';
 import { type Caller, type ToolContext, type ToolDefinition, tierRank } from './tool.ts';
 
-export type ErrorKind = 'invalid_input' | 'unknown_tool' | 'denied' | 'unreachable' | 'command_failed' | 'failed' | 'internal';
+export type ErrorKind =
+  | 'invalid_input'
+  | 'unknown_tool'
+  | 'denied'
+  | 'unreachable'
+  | 'command_failed'
+  | 'failed'
+  | 'internal';
 
 export type CallOutcome =
   | { kind: 'ok'; data: Record<string, unknown> }
@@ -24,7 +31,6 @@ export interface CallOptions {
 }
 
 const MAX_STRING = 64 * 1024;
-const controlKeys = ['dry_run', 'confirm_token', 'security_code'] as const;
 
 const confirmationOutput = z.object({
   status: z.literal('confirmation_required'),
@@ -39,16 +45,23 @@ const dryRunOutput = z.object({ status: z.literal('dry_run'), plan: z.string() }
 /** The control arguments a tier adds to every tool of that tier. */
 function controlSchema(tier: Tier) {
   const shape: Record<string, z.ZodType> = {};
-  if (tier !== 'read') shape.dry_run = z.boolean().optional().describe('Return the plan of what would happen; change nothing.');
+  if (tier !== 'read')
+    shape.dry_run = z.boolean().optional().describe('Return the plan of what would happen; change nothing.');
   if (tier === 'medium' || tier === 'high') {
-    shape.confirm_token = z.string().max(200).optional().describe('Token from the confirmation_required result of the same call.');
+    shape.confirm_token = z
+      .string()
+      .max(200)
+      .optional()
+      .describe('Token from the confirmation_required result of the same call.');
   }
   if (tier === 'high') {
     shape.security_code = z
       .string()
       .max(20)
       .optional()
-      .describe('The 4-digit code sent to the human out of band. Ask the human for it; never guess or invent it.');
+      .describe(
+        'The 4-digit code sent to the human out of band. Ask the human for it; never guess or invent it.',
+      );
   }
   return shape;
 }
@@ -56,7 +69,8 @@ function controlSchema(tier: Tier) {
 function describeZodError(error: z.ZodError): { message: string; field?: string } {
   const parts = error.issues.map((issue) => {
     const field = issue.path.length ? issue.path.join('.') : '(arguments)';
-    if (issue.code === 'unrecognized_keys') return `${issue.keys.join(', ')}: unknown argument${issue.keys.length > 1 ? 's' : ''}`;
+    if (issue.code === 'unrecognized_keys')
+      return `${issue.keys.join(', ')}: unknown argument${issue.keys.length > 1 ? 's' : ''}`;
     return `${field}: ${issue.message}`;
   });
   const first = error.issues[0];
@@ -91,7 +105,9 @@ export class ToolRegistry {
     }
     const unknown = (policy.allowTools ?? []).filter((name) => !this.tools.has(name));
     if (unknown.length) {
-      throw new Error(`allowTools names unknown tools: ${unknown.join(', ')} (known: ${[...this.tools.keys()].join(', ')})`);
+      throw new Error(
+        `allowTools names unknown tools: ${unknown.join(', ')} (known: ${[...this.tools.keys()].join(', ')})`,
+      );
     }
   }
 
@@ -115,11 +131,18 @@ export class ToolRegistry {
     if (def.tier !== 'read') variants.push(dryRunOutput as never);
     if (def.tier === 'medium' || def.tier === 'high') variants.push(confirmationOutput as never);
     if (variants.length === 1) return z.toJSONSchema(def.output, { io: 'output' }) as Record<string, unknown>;
-    const schema = z.toJSONSchema(z.union(variants as unknown as [z.ZodType, z.ZodType]), { io: 'output' }) as Record<string, unknown>;
+    const schema = z.toJSONSchema(z.union(variants as unknown as [z.ZodType, z.ZodType]), {
+      io: 'output',
+    }) as Record<string, unknown>;
     return { type: 'object', ...schema };
   }
 
-  async call(name: string, rawArgs: unknown, caller: Caller, options: CallOptions = {}): Promise<CallOutcome> {
+  async call(
+    name: string,
+    rawArgs: unknown,
+    caller: Caller,
+    options: CallOptions = {},
+  ): Promise<CallOutcome> {
     const started = performance.now();
     const def = this.tools.get(name);
     const args = (rawArgs ?? {}) as Record<string, unknown>;
@@ -137,7 +160,11 @@ export class ToolRegistry {
 
     if (!def) {
       audit('denied', null, 'unknown tool');
-      return { kind: 'error', error: 'unknown_tool', message: `unknown tool "${name.slice(0, 100)}": see the tool list (ocm tools)` };
+      return {
+        kind: 'error',
+        error: 'unknown_tool',
+        message: `unknown tool "${name.slice(0, 100)}": see the tool list (ocm tools)`,
+      };
     }
     const refusal = this.permitted(def, caller);
     if (refusal) {
@@ -146,7 +173,11 @@ export class ToolRegistry {
     }
     if (typeof rawArgs !== 'object' || rawArgs === null || Array.isArray(rawArgs)) {
       audit('denied', null, 'arguments must be an object');
-      return { kind: 'error', error: 'invalid_input', message: 'invalid arguments — arguments must be a JSON object' };
+      return {
+        kind: 'error',
+        error: 'invalid_input',
+        message: 'invalid arguments — arguments must be a JSON object',
+      };
     }
     const oversized = findOversized(args);
     if (oversized) {
@@ -160,12 +191,23 @@ export class ToolRegistry {
       audit('denied', null, message);
       return { kind: 'error', error: 'invalid_input', message, field };
     }
-    const { dry_run: dryRun, confirm_token: token, security_code: code, ...input } = parsed.data as Record<string, unknown> & {
+    const {
+      dry_run: dryRun,
+      confirm_token: token,
+      security_code: code,
+      ...input
+    } = parsed.data as Record<string, unknown> & {
       dry_run?: boolean;
       confirm_token?: string;
       security_code?: string;
     };
-    const target = def.target ? def.target(input) : typeof input.id === 'string' ? input.id : typeof input.node === 'string' ? input.node : null;
+    const target = def.target
+      ? def.target(input)
+      : typeof input.id === 'string'
+        ? input.id
+        : typeof input.node === 'string'
+          ? input.node
+          : null;
     const ctx: ToolContext = {
       ocm: this.ocm,
       caller,
@@ -174,17 +216,25 @@ export class ToolRegistry {
     const identity = caller.detail;
 
     try {
-      if (def.tier !== 'read' && (dryRun || ((def.tier === 'medium' || def.tier === 'high') && !token))) {
-        const plan = await def.plan!(input, ctx);
+      if (def.plan && (dryRun || ((def.tier === 'medium' || def.tier === 'high') && !token))) {
+        const plan = await def.plan(input, ctx);
         if (dryRun) {
           audit('success', target, undefined);
           return { kind: 'dry_run', data: { status: 'dry_run', plan } };
         }
-        const pending = await this.ocm.confirmations.request({ tool: def.name, tier: def.tier, args: input, caller: identity, plan, target });
+        const pending = await this.ocm.confirmations.request({
+          tool: def.name,
+          tier: def.tier,
+          args: input,
+          caller: identity,
+          plan,
+          target,
+        });
         audit('confirmation_required', target);
         return { kind: 'confirmation_required', data: pending };
       }
-      if (token) this.ocm.confirmations.consume({ tool: def.name, args: input, caller: identity, token, code });
+      if (token)
+        this.ocm.confirmations.consume({ tool: def.name, args: input, caller: identity, token, code });
     } catch (err) {
       return this.failure(err, (result, error) => audit(result, target, error));
     }
@@ -197,7 +247,10 @@ export class ToolRegistry {
       }
       const result = await def.run(input, { ...ctx, operation });
       const checked = def.output.safeParse(result);
-      if (!checked.success) throw new Error(`${def.name} produced output that does not match its schema: ${checked.error.message}`);
+      if (!checked.success)
+        throw new Error(
+          `${def.name} produced output that does not match its schema: ${checked.error.message}`,
+        );
       operation?.finish();
       audit('success', target);
       return { kind: 'ok', data: checked.data as Record<string, unknown> };
@@ -222,17 +275,28 @@ export class ToolRegistry {
                 ? 'command_failed'
                 : 'failed';
       audit(error === 'denied' ? 'denied' : 'failed', err.message);
-      return { kind: 'error', error, message: err.message, field: err instanceof InvalidInput ? err.field : undefined };
+      return {
+        kind: 'error',
+        error,
+        message: err.message,
+        field: err instanceof InvalidInput ? err.field : undefined,
+      };
     }
     // Our own bug: full detail to the log, a plain message to the caller.
     log.error('internal error in tool', { error: err instanceof Error ? err.stack : String(err) });
     audit('failed', `internal error: ${err instanceof Error ? err.message : String(err)}`);
-    return { kind: 'error', error: 'internal', message: 'internal error in OCM (details are in the server log); nothing more is known to have changed' };
+    return {
+      kind: 'error',
+      error: 'internal',
+      message: 'internal error in OCM (details are in the server log); nothing more is known to have changed',
+    };
   }
 
   private permitted(def: ToolDefinition, caller?: Caller): string | null {
-    if (this.policy.allowTools && !this.policy.allowTools.includes(def.name)) return `tool ${def.name} is not enabled on this server (allowTools)`;
-    if (this.policy.readOnly && def.tier !== 'read') return `OCM is in read-only mode: ${def.name} (${def.tier} tier) is disabled`;
+    if (this.policy.allowTools && !this.policy.allowTools.includes(def.name))
+      return `tool ${def.name} is not enabled on this server (allowTools)`;
+    if (this.policy.readOnly && def.tier !== 'read')
+      return `OCM is in read-only mode: ${def.name} (${def.tier} tier) is disabled`;
     if (caller?.maxTier && tierRank[def.tier] > tierRank[caller.maxTier]) {
       return `${def.name} is ${def.tier} tier; this caller may use tools up to ${caller.maxTier} tier`;
     }

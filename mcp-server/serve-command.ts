@@ -6,7 +6,11 @@ import { startServer } from './serve.ts';
 export async function runServe(): Promise<number> {
   const ocm = await openOcm();
   const server = await startServer(ocm);
-  log.info('ocm serve listening', { url: server.url, mcp: `${server.url}/mcp`, tokens: ocm.config.http.tokens.map((t) => t.name) });
+  log.info('ocm serve listening', {
+    url: server.url,
+    mcp: `${server.url}/mcp`,
+    tokens: ocm.config.http.tokens.map((t) => t.name),
+  });
   process.stderr.write(`OCM status page: ${server.url}/   MCP: ${server.url}/mcp\n`);
   const shutdown = async () => {
     await server.close();

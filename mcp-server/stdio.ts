@@ -6,9 +6,14 @@ import { openOcm } from './ocm.ts';
 
 export async function runStdio(): Promise<number> {
   const ocm = await openOcm();
-  const server = createMcpServer(ocm, (client) => ({ kind: 'mcp', detail: `mcp:stdio:${client}`.slice(0, 200) }));
+  const server = createMcpServer(ocm, (client) => ({
+    kind: 'mcp',
+    detail: `mcp:stdio:${client}`.slice(0, 200),
+  }));
   // Room for oversized requests, so a 10 MB argument gets a clear isError instead of a dropped connection.
-  const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: 64 * 1024 * 1024 });
+  const transport = new StdioServerTransport(process.stdin, process.stdout, {
+    maxBufferSize: 64 * 1024 * 1024,
+  });
   let closing = false;
   const shutdown = async () => {
     if (closing) return;

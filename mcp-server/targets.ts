@@ -26,12 +26,20 @@ export function resolveTargets(ocm: Ocm, targets: Targets, field = 'targets'): s
   const ids = Array.isArray(targets) ? [...new Set(targets)] : [targets as string];
   const known = new Set(rows.map((r) => r.id));
   const unknown = ids.filter((id) => !known.has(id));
-  if (unknown.length) throw new InvalidInput(`${field}: no node ${unknown.map((id) => `"${id}"`).join(', ')} is registered (see list_nodes)`, field);
+  if (unknown.length)
+    throw new InvalidInput(
+      `${field}: no node ${unknown.map((id) => `"${id}"`).join(', ')} is registered (see list_nodes)`,
+      field,
+    );
   return ids;
 }
 
 /** Run `fn` for each item with at most `limit` in flight; results keep the input order. */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {

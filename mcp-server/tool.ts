@@ -27,7 +27,10 @@ export interface ToolContext {
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds tools of every shape
 export type AnyObjectSchema = z.ZodObject<any>;
 
-export interface ToolDefinition<I extends AnyObjectSchema = AnyObjectSchema, O extends AnyObjectSchema = AnyObjectSchema> {
+export interface ToolDefinition<
+  I extends AnyObjectSchema = AnyObjectSchema,
+  O extends AnyObjectSchema = AnyObjectSchema,
+> {
   name: string;
   title: string;
   /** Written for an LLM: when to use it, what it returns. */
@@ -48,7 +51,9 @@ export interface ToolDefinition<I extends AnyObjectSchema = AnyObjectSchema, O e
 }
 
 /** Identity helper that keeps the input/output types of a definition tied together. */
-export function defineTool<I extends AnyObjectSchema, O extends AnyObjectSchema>(def: ToolDefinition<I, O>): ToolDefinition<I, O> {
+export function defineTool<I extends AnyObjectSchema, O extends AnyObjectSchema>(
+  def: ToolDefinition<I, O>,
+): ToolDefinition<I, O> {
   return def;
 }
 

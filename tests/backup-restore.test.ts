@@ -17,7 +17,8 @@ let fleet: Fleet;
 let ocm: Ocm;
 let codeFile: string;
 
-const git = (...args: string[]) => execFileSync('git', ['-C', ocm.config.backup.repoDir as string, ...args], { encoding: 'utf8' });
+const git = (...args: string[]) =>
+  execFileSync('git', ['-C', ocm.config.backup.repoDir as string, ...args], { encoding: 'utf8' });
 const commitCount = () => Number(git('rev-list', '--count', 'main').trim());
 const stateOf = (id: string) => fleet.nodes.find((n) => n.id === id)?.stateDir as string;
 
@@ -33,7 +34,10 @@ async function ok(tool: string, args: Record<string, unknown>) {
   return outcome.data as Record<string, any>;
 }
 function lastCode(token: string): string {
-  const lines = readFileSync(codeFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = readFileSync(codeFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   return lines.reverse().find((l) => token.startsWith(l.token)).code;
 }
 
@@ -60,9 +64,17 @@ describe('backups', () => {
     expect(result.committed).toBe(3);
     expect(commitCount()).toBe(before + 3);
     const messages = git('log', '--format=%s', '-3').trim().split('\n');
-    for (const message of messages) expect(message).toMatch(/^\[g3s-0[123]\] auto backup \d{4}-\d\d-\d\dT\d\d:\d\d \| score:-$/);
+    for (const message of messages)
+      expect(message).toMatch(/^\[g3s-0[123]\] auto backup \d{4}-\d\d-\d\dT\d\d:\d\d \| score:-$/);
     const files = git('ls-tree', '-r', '--name-only', 'HEAD', 'nodes/g3s-01').split('\n');
-    expect(files).toEqual(expect.arrayContaining(['nodes/g3s-01/config/openclaw.json', 'nodes/g3s-01/workspace/SOUL.md', 'nodes/g3s-01/cron-export.json', 'nodes/g3s-01/metadata.json']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'nodes/g3s-01/config/openclaw.json',
+        'nodes/g3s-01/workspace/SOUL.md',
+        'nodes/g3s-01/cron-export.json',
+        'nodes/g3s-01/metadata.json',
+      ]),
+    );
     expect(files.some((f) => /\.env|credentials|secrets\.json|sqlite|\.git\//.test(f))).toBe(false);
   });
 
@@ -93,7 +105,9 @@ describe('backups', () => {
     await ok('tag_backup', { id: 'g3s-02', type: 'stable', note: 'known good' });
     const list = await ok('list_backups', { id: 'g3s-02' });
     expect(list.backups.length).toBeGreaterThanOrEqual(2);
-    expect(list.backups[0].tags.some((t: string) => /^g3s-02\/stable\/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/.test(t))).toBe(true);
+    expect(
+      list.backups[0].tags.some((t: string) => /^g3s-02\/stable\/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/.test(t)),
+    ).toBe(true);
     expect(git('branch', '--list', 'stable/g3s-02')).toContain('stable/g3s-02');
   });
 });
@@ -110,7 +124,10 @@ describe('rollback', () => {
     const rotated = '987654321:AAH_rotatedTokenForTheRollbackTest12345';
     const drifted = structuredClone(stableConfig);
     drifted.channels.telegram.botToken = rotated;
-    drifted.agents = { ...drifted.agents, defaults: { ...drifted.agents?.defaults, model: { primary: 'openai/gpt-worse' } } };
+    drifted.agents = {
+      ...drifted.agents,
+      defaults: { ...drifted.agents?.defaults, model: { primary: 'openai/gpt-worse' } },
+    };
     writeFileSync(configPath, JSON.stringify(drifted, null, 2));
     writeFileSync(soulPath, 'I am somebody else now.\n');
     writeFileSync(join(state, 'workspace', 'MEMORY.md'), 'forgot everything\n');

@@ -11,7 +11,11 @@ const execFileAsync = promisify(execFile);
 
 async function ocm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [OCM_BIN, ...args], { cwd: REPO, env: childEnv(home), timeout: 60_000 });
+    const { stdout, stderr } = await execFileAsync(process.execPath, [OCM_BIN, ...args], {
+      cwd: REPO,
+      env: childEnv(home),
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -34,7 +38,11 @@ describe('ocm call', () => {
 
     const invalid = await ocm('call', 'get_node', '--args', '{"id":"../x"}', '--json');
     expect(invalid.code).toBe(1);
-    expect(JSON.parse(invalid.stdout)).toMatchObject({ status: 'error', error: 'invalid_input', field: 'id' });
+    expect(JSON.parse(invalid.stdout)).toMatchObject({
+      status: 'error',
+      error: 'invalid_input',
+      field: 'id',
+    });
 
     expect((await ocm('call', 'list_nodes', '--args', '{not json')).code).toBe(2);
     expect((await ocm('call', 'no_such_tool', '--json')).code).toBe(2);
@@ -42,8 +50,17 @@ describe('ocm call', () => {
   });
 
   it('never prints a security code', async () => {
-    await ocm('call', 'add_node', '--args', '{"id":"g3s-08","host":"192.0.2.8","test":false}', '--json').then(async (r) =>
-      ocm('call', 'add_node', '--args', '{"id":"g3s-08","host":"192.0.2.8","test":false}', '--confirm-token', JSON.parse(r.stdout).confirm_token, '--json'),
+    await ocm('call', 'add_node', '--args', '{"id":"g3s-08","host":"192.0.2.8","test":false}', '--json').then(
+      async (r) =>
+        ocm(
+          'call',
+          'add_node',
+          '--args',
+          '{"id":"g3s-08","host":"192.0.2.8","test":false}',
+          '--confirm-token',
+          JSON.parse(r.stdout).confirm_token,
+          '--json',
+        ),
     );
     const r = await ocm('call', 'remove_node', '--args', '{"id":"g3s-08"}');
     expect(r.code).toBe(0);
@@ -56,13 +73,17 @@ describe('ocm call', () => {
 
 describe('ocm node add', () => {
   it('asks the person at the terminal to confirm, then registers the node', () => {
-    const run = spawnSync('script', ['-qec', `${process.execPath} ${OCM_BIN} node add g3s-01 --host 192.0.2.4 --user ocm`, '/dev/null'], {
-      cwd: REPO,
-      env: childEnv(home),
-      input: 'y\n',
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const run = spawnSync(
+      'script',
+      ['-qec', `${process.execPath} ${OCM_BIN} node add g3s-01 --host 192.0.2.4 --user ocm`, '/dev/null'],
+      {
+        cwd: REPO,
+        env: childEnv(home),
+        input: 'y\n',
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(run.stdout).toContain('register node g3s-01 at ocm@192.0.2.4:22');
     expect(run.stdout).toContain('Proceed? [y/N]');
     expect(run.status).toBe(0);
@@ -91,7 +112,11 @@ describe('ocm doctor, tools, hash-password', () => {
 
   it('doctor fails on a broken config and names the key', async () => {
     const broken = makeOcmHome({ http: { port: 'eighty' } });
-    const r = spawnSync(process.execPath, [OCM_BIN, 'doctor'], { cwd: REPO, env: childEnv(broken), encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [OCM_BIN, 'doctor'], {
+      cwd: REPO,
+      env: childEnv(broken),
+      encoding: 'utf8',
+    });
     broken.cleanup();
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/✗ config\s+.*http\.port = "eighty"/);
@@ -106,7 +131,12 @@ describe('ocm doctor, tools, hash-password', () => {
   });
 
   it('hash-password turns a password on stdin into a scrypt hash', () => {
-    const r = spawnSync(process.execPath, [OCM_BIN, 'hash-password'], { cwd: REPO, env: childEnv(home), input: 'correct horse battery\n', encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [OCM_BIN, 'hash-password'], {
+      cwd: REPO,
+      env: childEnv(home),
+      input: 'correct horse battery\n',
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toMatch(/^scrypt\$/);
     expect(r.stdout).not.toContain('correct horse');

@@ -1,7 +1,7 @@
 // SPEC §3 / issue #2 acceptance 3: the confirmation protocol, walked through a real MCP client
 // over stdio, with the security code read from the file channel the way a human would read it.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import Database from 'better-sqlite3';
@@ -9,21 +9,32 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stdioClient } from './helpers/mcp-clients.ts';
 import { childEnv, makeOcmHome, OCM_BIN, type OcmHome, REPO } from './helpers/ocm-env.ts';
 
-type Result = { isError?: boolean; structuredContent?: Record<string, unknown>; content: { type: string; text?: string }[] };
+type Result = {
+  isError?: boolean;
+  structuredContent?: Record<string, unknown>;
+  content: { type: string; text?: string }[];
+};
 
 let home: OcmHome;
 let client: Client;
-const call = async (name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as Result;
+const call = async (name: string, args: Record<string, unknown>) =>
+  (await client.callTool({ name, arguments: args })) as Result;
 const text = (r: Result) => r.content.map((c) => c.text ?? '').join('\n');
 const auditRows = () => {
   const db = new Database(join(home.env.OCM_DATA_DIR as string, 'ocm.sqlite'), { readonly: true });
   try {
-    return db.prepare('SELECT * FROM audit_log ORDER BY id').all() as { action: string; result: string; params: string; error_message: string | null }[];
+    return db.prepare('SELECT * FROM audit_log ORDER BY id').all() as {
+      action: string;
+      result: string;
+      params: string;
+      error_message: string | null;
+    }[];
   } finally {
     db.close();
   }
 };
-const nodeIds = async () => ((await call('list_nodes', {})).structuredContent?.nodes as { id: string }[]).map((n) => n.id);
+const nodeIds = async () =>
+  (((await call('list_nodes', {})).structuredContent?.nodes ?? []) as { id: string }[]).map((n) => n.id);
 
 async function addNode(id: string) {
   const args = { id, host: '192.0.2.10', test: false };
@@ -66,7 +77,11 @@ describe('high tier: remove_node', () => {
     expect(rows.map((row) => row.result)).toEqual(['confirmation_required', 'success']); // + the list_nodes read
     // The file channel is private to the operator.
     expect(readdirSync(home.dir)).toContain('codes.log');
-    expect((execFileSync('stat', ['-c', '%a', home.env.OCM_CODE_FILE as string]).toString().trim())).toBe('600');
+    expect(
+      execFileSync('stat', ['-c', '%a', home.env.OCM_CODE_FILE as string])
+        .toString()
+        .trim(),
+    ).toBe('600');
   });
 
   it('denies a wrong code, burns the token after three, and executes once with the right code', async () => {
@@ -91,12 +106,20 @@ describe('high tier: remove_node', () => {
     expect(noCode.isError).toBe(true);
     expect(text(noCode)).toMatch(/security_code required/);
 
-    const ok = await call('remove_node', { id: 'g3s-01', confirm_token: fresh.confirm_token, security_code: freshCode });
+    const ok = await call('remove_node', {
+      id: 'g3s-01',
+      confirm_token: fresh.confirm_token,
+      security_code: freshCode,
+    });
     expect(ok.isError).toBeFalsy();
     expect(ok.structuredContent).toMatchObject({ removed: 'g3s-01' });
     expect(await nodeIds()).not.toContain('g3s-01');
 
-    const replay = await call('remove_node', { id: 'g3s-01', confirm_token: fresh.confirm_token, security_code: freshCode });
+    const replay = await call('remove_node', {
+      id: 'g3s-01',
+      confirm_token: fresh.confirm_token,
+      security_code: freshCode,
+    });
     expect(replay.isError).toBe(true);
     expect(text(replay)).toMatch(/already used/);
   });
@@ -104,7 +127,11 @@ describe('high tier: remove_node', () => {
   it('refuses an old token for changed arguments', async () => {
     const first = (await call('remove_node', { id: 'g3s-02' })).structuredContent as Record<string, string>;
     await addNode('g3s-03');
-    const r = await call('remove_node', { id: 'g3s-03', confirm_token: first.confirm_token, security_code: home.codeFor(first.confirm_token as string) });
+    const r = await call('remove_node', {
+      id: 'g3s-03',
+      confirm_token: first.confirm_token,
+      security_code: home.codeFor(first.confirm_token as string),
+    });
     expect(r.isError).toBe(true);
     expect(text(r)).toMatch(/arguments differ/);
     expect(await nodeIds()).toEqual(expect.arrayContaining(['g3s-02', 'g3s-03']));
@@ -115,12 +142,27 @@ describe('high tier: remove_node', () => {
     const code = home.codeFor(first.confirm_token as string);
     let out = '';
     try {
-      execFileSync(process.execPath, [OCM_BIN, 'call', 'remove_node', '--args', '{"id":"g3s-02"}', '--confirm-token', first.confirm_token as string, '--code', code, '--json'], {
-        env: childEnv(home),
-        cwd: REPO,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      execFileSync(
+        process.execPath,
+        [
+          OCM_BIN,
+          'call',
+          'remove_node',
+          '--args',
+          '{"id":"g3s-02"}',
+          '--confirm-token',
+          first.confirm_token as string,
+          '--code',
+          code,
+          '--json',
+        ],
+        {
+          env: childEnv(home),
+          cwd: REPO,
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
     } catch (err) {
       out = (err as { stdout: string }).stdout;
       expect((err as { status: number }).status).toBe(1);
@@ -135,7 +177,9 @@ describe('high tier: remove_node', () => {
     const codes = home.codes().map((c) => c.code);
     const removeRows = rows.filter((r) => r.action === 'remove_node');
     expect(removeRows.length).toBeGreaterThanOrEqual(12);
-    expect(new Set(removeRows.map((r) => r.result))).toEqual(new Set(['confirmation_required', 'denied', 'success']));
+    expect(new Set(removeRows.map((r) => r.result))).toEqual(
+      new Set(['confirmation_required', 'denied', 'success']),
+    );
     for (const row of rows) {
       for (const code of codes) expect(row.params).not.toContain(`"${code}"`);
     }
@@ -153,11 +197,18 @@ describe('medium tier and dry runs', () => {
   });
 
   it('cancel_confirmation withdraws a pending token', async () => {
-    const first = (await call('update_node', { id: 'g3s-02', role: 'test' })).structuredContent as Record<string, string>;
-    const pending = (await call('list_pending_confirmations', {})).structuredContent?.pending as { tool: string }[];
+    const first = (await call('update_node', { id: 'g3s-02', role: 'test' })).structuredContent as Record<
+      string,
+      string
+    >;
+    const pending = (await call('list_pending_confirmations', {})).structuredContent?.pending as {
+      tool: string;
+    }[];
     expect(pending.some((p) => p.tool === 'update_node')).toBe(true);
     expect(JSON.stringify(pending)).not.toContain(first.confirm_token as string);
-    expect((await call('cancel_confirmation', { token: first.confirm_token })).structuredContent).toEqual({ cancelled: true });
+    expect((await call('cancel_confirmation', { token: first.confirm_token })).structuredContent).toEqual({
+      cancelled: true,
+    });
     const r = await call('update_node', { id: 'g3s-02', role: 'test', confirm_token: first.confirm_token });
     expect(r.isError).toBe(true);
     expect(text(r)).toMatch(/already cancelled/);

@@ -16,7 +16,8 @@ let ocm: Ocm;
 
 async function call(tool: string, args: Record<string, unknown>) {
   let outcome = await ocm.tools.call(tool, args, operator);
-  if (outcome.kind === 'confirmation_required') outcome = await ocm.tools.call(tool, { ...args, confirm_token: outcome.data.confirm_token }, operator);
+  if (outcome.kind === 'confirmation_required')
+    outcome = await ocm.tools.call(tool, { ...args, confirm_token: outcome.data.confirm_token }, operator);
   return outcome;
 }
 async function ok(tool: string, args: Record<string, unknown>) {
@@ -24,7 +25,8 @@ async function ok(tool: string, args: Record<string, unknown>) {
   if (outcome.kind !== 'ok') throw new Error(`${tool}: ${JSON.stringify(outcome)}`);
   return outcome.data as Record<string, any>;
 }
-const byId = (data: Record<string, any>) => new Map((data.nodes as { id: string }[]).map((n) => [n.id, n as Record<string, any>]));
+const byId = (data: Record<string, any>) =>
+  new Map((data.nodes as { id: string }[]).map((n) => [n.id, n as Record<string, any>]));
 
 beforeAll(async () => {
   fleet = await startFleet({ dir: mkdtempSync(join(tmpdir(), 'ocm-fleet-status-')), nodes: 5 });
@@ -57,7 +59,8 @@ describe('cluster_status on a 5-node sim fleet', () => {
     const down = byId(await ok('cluster_status', {}));
     expect(down.get('g3s-02')?.status).toBe('offline');
     expect(down.get('g3s-02')?.error).toMatch(/g3s-02: unreachable/);
-    for (const id of ['g3s-01', 'g3s-03', 'g3s-04', 'g3s-05']) expect(down.get(id)?.status, id).toBe('online');
+    for (const id of ['g3s-01', 'g3s-03', 'g3s-04', 'g3s-05'])
+      expect(down.get(id)?.status, id).toBe('online');
     expect(ocm.nodes.get('g3s-02')?.status).toBe('offline');
     const events = await ok('list_events', { node: 'g3s-02', type: 'status' });
     expect(events.events[0].message).toMatch(/g3s-02 is offline/);
@@ -73,7 +76,9 @@ describe('cluster_status on a 5-node sim fleet', () => {
     expect(status.gateway_pid).toBeTypeOf('number');
     const health = await ok('node_health', { id: 'g3s-03' });
     expect(health.ok).toBe(true);
-    expect(health.checks.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(['gateway_running', 'config_parses']));
+    expect(health.checks.map((c: { name: string }) => c.name)).toEqual(
+      expect.arrayContaining(['gateway_running', 'config_parses']),
+    );
   });
 
   it('restart_node restarts the gateway after confirmation and health-checks it', async () => {
@@ -119,7 +124,11 @@ describe('shell safety', () => {
       await call('node_status', { id });
       await call('backup_node', { id, note: `$(touch ${marker}/note) ; touch ${marker}/note2` });
     }
-    const newline = await call('add_node', { id: 'hostile-nl', host: '127.0.0.1', openclaw_path: `/tmp/a\ntouch ${marker}/nl` });
+    const newline = await call('add_node', {
+      id: 'hostile-nl',
+      host: '127.0.0.1',
+      openclaw_path: `/tmp/a\ntouch ${marker}/nl`,
+    });
     expect(newline.kind).toBe('error');
     expect(readdirSync(marker)).toEqual([]);
     expect(existsSync('/tmp/x')).toBe(false);

@@ -10,7 +10,11 @@ const home = makeOcmHome();
 afterAll(() => home.cleanup());
 
 async function inspector(...args: string[]) {
-  const { stdout } = await run('npx', ['@modelcontextprotocol/inspector', '--cli', 'npx', 'ocm', 'mcp', ...args], { cwd: REPO, env: childEnv(home), timeout: 120_000 });
+  const { stdout } = await run(
+    'npx',
+    ['@modelcontextprotocol/inspector', '--cli', 'npx', 'ocm', 'mcp', ...args],
+    { cwd: REPO, env: childEnv(home), timeout: 120_000 },
+  );
   return JSON.parse(stdout);
 }
 
@@ -31,7 +35,14 @@ describe('MCP Inspector CLI', () => {
   });
 
   it('tools/call with a hostile id returns isError naming the field', async () => {
-    const result = await inspector('--method', 'tools/call', '--tool-name', 'get_node', '--tool-arg', 'id=a;rm -rf /');
+    const result = await inspector(
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'get_node',
+      '--tool-arg',
+      'id=a;rm -rf /',
+    );
     expect(result.isError).toBe(true);
     expect(result.content[0].text).toMatch(/id: node id must be/);
   });

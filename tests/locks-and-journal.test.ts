@@ -1,6 +1,6 @@
 // Issue #2 acceptance 4: locks are shared through SQLite by separate OCM processes, and a process
 // killed while holding a lock or running an operation leaves both recoverable on the next start.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../mcp-server/config.ts';
@@ -11,11 +11,15 @@ let home: OcmHome;
 const open = () => openOcm({ config: loadConfig(home.env) });
 
 function holdLockInChild(scope: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'tests/fixtures/hold-lock.ts'), scope], {
-    env: childEnv(home),
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(REPO, 'tests/fixtures/hold-lock.ts'), scope],
+    {
+      env: childEnv(home),
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('held') && resolve(child));
     child.once('exit', (code) => reject(new Error(`holder exited early (${code})`)));
@@ -32,7 +36,9 @@ describe('locks across processes', () => {
     const child = await holdLockInChild('node:g3s-01');
     const ocm = await open();
     try {
-      await expect(ocm.locks.acquire('node:g3s-01', 'cli:me', 'backup_node', 300)).rejects.toThrow(/g3s-01 is busy: restore_node by cli:holder/);
+      await expect(ocm.locks.acquire('node:g3s-01', 'cli:me', 'backup_node', 300)).rejects.toThrow(
+        /g3s-01 is busy: restore_node by cli:holder/,
+      );
       const other = await ocm.locks.acquire('node:g3s-02', 'cli:me', 'backup_node', 300);
       other.release();
     } finally {
@@ -51,10 +57,16 @@ describe('locks across processes', () => {
     try {
       const held = await ocm.locks.acquire('node:g3s-01', 'cli:me', 'backup_node', 1000);
       held.release();
-      const op = ocm.db.prepare("SELECT status, steps FROM operations WHERE tool = 'restore_node'").get() as { status: string; steps: string };
+      const op = ocm.db.prepare("SELECT status, steps FROM operations WHERE tool = 'restore_node'").get() as {
+        status: string;
+        steps: string;
+      };
       expect(op.status).toBe('interrupted');
       expect(JSON.parse(op.steps)[0].step).toBe('stopped gateway');
-      const event = ocm.db.prepare("SELECT message, severity FROM events WHERE type = 'operation'").get() as { message: string; severity: string };
+      const event = ocm.db.prepare("SELECT message, severity FROM events WHERE type = 'operation'").get() as {
+        message: string;
+        severity: string;
+      };
       expect(event.message).toMatch(/restore_node on g3s-01 was interrupted/);
       expect(event.severity).toBe('error');
     } finally {

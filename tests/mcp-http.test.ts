@@ -25,11 +25,20 @@ afterAll(async () => {
   home?.cleanup();
 });
 
-const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'curl', version: '1' } } };
+const initialize = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'curl', version: '1' } },
+};
 const post = (headers: Record<string, string>) =>
   fetch(`${serve.url}/mcp`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...headers,
+    },
     body: JSON.stringify(initialize),
   });
 
@@ -38,7 +47,9 @@ describe('Streamable HTTP /mcp', () => {
     const client = await httpClient(serve.url, ADMIN);
     try {
       const { tools } = await client.listTools();
-      expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['list_nodes', 'remove_node', 'audit_log']));
+      expect(tools.map((t) => t.name)).toEqual(
+        expect.arrayContaining(['list_nodes', 'remove_node', 'audit_log']),
+      );
       for (const tool of tools) expect(tool.outputSchema?.type).toBe('object');
       const result = await client.callTool({ name: 'list_nodes', arguments: {} });
       expect(result.structuredContent).toEqual({ count: 0, nodes: [] });
@@ -59,8 +70,15 @@ describe('Streamable HTTP /mcp', () => {
     }
     const huge = await fetch(`${serve.url}/mcp`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${ADMIN}` },
-      body: JSON.stringify({ ...initialize, params: { ...initialize.params, padding: 'x'.repeat(17 * 1024 * 1024) } }),
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${ADMIN}`,
+      },
+      body: JSON.stringify({
+        ...initialize,
+        params: { ...initialize.params, padding: 'x'.repeat(17 * 1024 * 1024) },
+      }),
     });
     expect(huge.status).toBe(413);
   });
@@ -71,11 +89,13 @@ describe('Streamable HTTP /mcp', () => {
   });
 
   it('refuses a foreign Origin (403) even with a token', async () => {
-    expect((await post({ authorization: `Bearer ${ADMIN}`, origin: 'http://evil.example' })).status).toBe(403);
+    expect((await post({ authorization: `Bearer ${ADMIN}`, origin: 'http://evil.example' })).status).toBe(
+      403,
+    );
     expect((await post({ authorization: `Bearer ${ADMIN}`, origin: serve.url })).status).toBe(200);
   });
 
-  it("limits a token to its maximum tier on list and call", async () => {
+  it('limits a token to its maximum tier on list and call', async () => {
     const client = await httpClient(serve.url, READER);
     try {
       const names = (await client.listTools()).tools.map((t) => t.name);

@@ -20,7 +20,11 @@ beforeAll(async () => {
   for (const id of ids) {
     const stateDir = join(home.dir, 'fleet', id, 'state');
     const sim = join(REPO, 'tests/harness/sim/openclaw');
-    await seedState({ stateDir, nodeName: id, agentConf: { gatewayStart: `${sim} gateway run`, openclawBin: sim } });
+    await seedState({
+      stateDir,
+      nodeName: id,
+      agentConf: { gatewayStart: `${sim} gateway run`, openclawBin: sim },
+    });
     const args = { id, transport: 'local', openclaw_path: stateDir, test: false };
     const first = await ocm.tools.call('add_node', args, caller);
     if (first.kind !== 'confirmation_required') throw new Error(JSON.stringify(first));
@@ -38,7 +42,10 @@ describe('progress notifications', () => {
   for (const tool of ['cluster_status', 'backup_all']) {
     it(`${tool} reports progress per node`, async () => {
       const seen: { progress: number; total?: number; message?: string }[] = [];
-      const result = await client.callTool({ name: tool, arguments: {} }, undefined, { onprogress: (p) => seen.push(p), timeout: 120_000 });
+      const result = await client.callTool({ name: tool, arguments: {} }, undefined, {
+        onprogress: (p) => seen.push(p),
+        timeout: 120_000,
+      });
       expect(result.isError).toBeFalsy();
       expect(seen.length).toBe(ids.length);
       expect(seen.map((p) => p.total)).toEqual([3, 3, 3]);

@@ -6,11 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stdioClient } from './helpers/mcp-clients.ts';
 import { makeOcmHome, type OcmHome } from './helpers/ocm-env.ts';
 
-type Result = { isError?: boolean; structuredContent?: Record<string, unknown>; content: { type: string; text?: string }[] };
+type Result = {
+  isError?: boolean;
+  structuredContent?: Record<string, unknown>;
+  content: { type: string; text?: string }[];
+};
 
 let home: OcmHome;
 let client: Client;
-const call = async (name: string, args: unknown) => (await client.callTool({ name, arguments: args as Record<string, unknown> })) as Result;
+const call = async (name: string, args: unknown) =>
+  (await client.callTool({ name, arguments: args as Record<string, unknown> })) as Result;
 const text = (r: Result) => r.content.map((c) => c.text ?? '').join('\n');
 
 beforeAll(async () => {
@@ -26,7 +31,17 @@ describe('tools/list', () => {
   it('lists every tool with annotations derived from its tier and an output schema', async () => {
     const { tools } = await client.listTools();
     const byName = new Map(tools.map((t) => [t.name, t]));
-    for (const name of ['list_nodes', 'get_node', 'add_node', 'update_node', 'remove_node', 'list_events', 'audit_log', 'list_pending_confirmations', 'cancel_confirmation']) {
+    for (const name of [
+      'list_nodes',
+      'get_node',
+      'add_node',
+      'update_node',
+      'remove_node',
+      'list_events',
+      'audit_log',
+      'list_pending_confirmations',
+      'cancel_confirmation',
+    ]) {
       expect(byName.has(name), name).toBe(true);
     }
     for (const tool of tools) {
@@ -35,9 +50,17 @@ describe('tools/list', () => {
       expect(tool.annotations).toBeDefined();
     }
     expect(byName.get('list_nodes')?.annotations).toMatchObject({ readOnlyHint: true, openWorldHint: false });
-    expect(byName.get('cancel_confirmation')?.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false });
-    expect(byName.get('remove_node')?.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
-    expect(Object.keys(byName.get('remove_node')?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(['id', 'dry_run', 'confirm_token', 'security_code']));
+    expect(byName.get('cancel_confirmation')?.annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: false,
+    });
+    expect(byName.get('remove_node')?.annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: true,
+    });
+    expect(Object.keys(byName.get('remove_node')?.inputSchema.properties ?? {})).toEqual(
+      expect.arrayContaining(['id', 'dry_run', 'confirm_token', 'security_code']),
+    );
     expect(Object.keys(byName.get('add_node')?.inputSchema.properties ?? {})).not.toContain('security_code');
   });
 

@@ -18,7 +18,8 @@ let ocm: Ocm;
 
 async function ok(tool: string, args: Record<string, unknown>) {
   let outcome = await ocm.tools.call(tool, args, operator);
-  if (outcome.kind === 'confirmation_required') outcome = await ocm.tools.call(tool, { ...args, confirm_token: outcome.data.confirm_token }, operator);
+  if (outcome.kind === 'confirmation_required')
+    outcome = await ocm.tools.call(tool, { ...args, confirm_token: outcome.data.confirm_token }, operator);
   if (outcome.kind !== 'ok') throw new Error(`${tool}: ${JSON.stringify(outcome)}`);
   return outcome.data as Record<string, any>;
 }
@@ -56,7 +57,10 @@ describe('a real OpenClaw node', () => {
 
   it('answers a question through `openclaw agent --json` with the model stand-in’s reply', async () => {
     const agent = await fleetAccess(ocm).agent('g3s-01');
-    const reply = await agent.run('ask', ['ocm-eval-test-1', 'What is 17 * 23?', '120'], { timeoutMs: 180_000, schema: agentAskSchema });
+    const reply = await agent.run('ask', ['ocm-eval-test-1', 'What is 17 * 23?', '120'], {
+      timeoutMs: 180_000,
+      schema: agentAskSchema,
+    });
     expect(reply.text).toContain('391');
     expect(reply.usage).toBeTruthy();
   });

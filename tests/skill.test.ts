@@ -19,7 +19,9 @@ describe('skill/SKILL.md', () => {
   });
 
   it('names only tools that exist', () => {
-    const named = [...skill.matchAll(/`([a-z]+_[a-z_]+)`/g)].map((m) => m[1] as string).filter((n) => !['confirm_token', 'security_code', 'dry_run'].includes(n));
+    const named = [...skill.matchAll(/`([a-z]+_[a-z_]+)`/g)]
+      .map((m) => m[1] as string)
+      .filter((n) => !['confirm_token', 'security_code', 'dry_run'].includes(n));
     expect(named.length).toBeGreaterThan(10);
     for (const name of named) expect(tiers.has(name), name).toBe(true);
   });

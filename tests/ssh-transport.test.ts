@@ -70,10 +70,13 @@ describe('ssh transport: reaching the node', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     // Destroy what is left first: server.close() waits for open connections, and a failing
     // assertion below must not turn into a hung hook.
-    cleanups.push(() => new Promise((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      silent.close(() => resolve());
-    }));
+    cleanups.push(
+      () =>
+        new Promise((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          silent.close(() => resolve());
+        }),
+    );
     const port = (silent.address() as AddressInfo).port;
     const transport = new SshTransport(
       { nodeId: 'n1', host: '127.0.0.1', port, user: 'root', keyPath: privateKeyPath },

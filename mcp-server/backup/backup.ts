@@ -1,15 +1,16 @@
 // Backing up nodes: fetch the agent's tar, redact it in memory, commit it (one serialized commit
 // step for any number of parallel fetches), record the backup, and push.
-import { readTar } from './tar.ts';
+
 import { CommandFailed, NodeUnreachable } from '../errors.ts';
 import { recordEvent } from '../events.ts';
-import { log } from '../log.ts';
 import type { Operation } from '../journal.ts';
-import type { Ocm } from '../ocm.ts';
+import { log } from '../log.ts';
 import { fleetAccess } from '../nodes/status.ts';
+import type { Ocm } from '../ocm.ts';
 import { redactionKey } from './redaction-key.ts';
 import { BackupRepo } from './repo.ts';
 import { redactSnapshot } from './snapshot.ts';
+import { readTar } from './tar.ts';
 
 export type BackupType = 'auto' | 'manual' | 'pre-rollback' | 'pre-update';
 
@@ -63,16 +64,31 @@ export async function fetchSnapshot(ocm: Ocm, id: string) {
 }
 
 /** Back up one node. The caller holds the node's lock. */
-export async function backupNode(ocm: Ocm, id: string, type: BackupType, operation?: Operation, note?: string): Promise<BackupResult> {
+export async function backupNode(
+  ocm: Ocm,
+  id: string,
+  type: BackupType,
+  operation?: Operation,
+  note?: string,
+): Promise<BackupResult> {
   const at = Date.now();
   operation?.step(`fetching ${id}'s files`);
-  let snapshot;
+  let snapshot: Awaited<ReturnType<typeof fetchSnapshot>>['snapshot'];
   try {
     ({ snapshot } = await fetchSnapshot(ocm, id));
   } catch (err) {
     if (err instanceof NodeUnreachable || err instanceof CommandFailed) {
-      recordEvent(ocm.db, { node: id, type: 'backup', severity: 'error', message: `backup of ${id} failed: ${err.message}` });
-      ocm.nodes.recordCheck(id, { ok: false, status: err instanceof NodeUnreachable ? 'offline' : 'error', detail: err.message });
+      recordEvent(ocm.db, {
+        node: id,
+        type: 'backup',
+        severity: 'error',
+        message: `backup of ${id} failed: ${err.message}`,
+      });
+      ocm.nodes.recordCheck(id, {
+        ok: false,
+        status: err instanceof NodeUnreachable ? 'offline' : 'error',
+        detail: err.message,
+      });
     }
     throw err;
   }
@@ -89,7 +105,18 @@ export async function backupNode(ocm: Ocm, id: string, type: BackupType, operati
         `INSERT INTO backups (node_id, git_commit, git_tag, type, score, file_count, total_size, changed, note, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, commit.commit, tag, type, row?.last_score ?? null, commit.fileCount, commit.totalBytes, commit.changed ? 1 : 0, note ?? null, at);
+      .run(
+        id,
+        commit.commit,
+        tag,
+        type,
+        row?.last_score ?? null,
+        commit.fileCount,
+        commit.totalBytes,
+        commit.changed ? 1 : 0,
+        note ?? null,
+        at,
+      );
   }
   ocm.db.prepare('UPDATE nodes SET last_backup_at = ? WHERE id = ?').run(at, id);
   if (commit.changed) {
@@ -97,7 +124,11 @@ export async function backupNode(ocm: Ocm, id: string, type: BackupType, operati
       node: id,
       type: 'backup',
       message: `${id} backed up (${type}): ${commit.changedFiles.length} file(s) changed, commit ${commit.commit.slice(0, 8)}`,
-      details: { commit: commit.commit, changed: commit.changedFiles.slice(0, 50), redactions: snapshot.redactions },
+      details: {
+        commit: commit.commit,
+        changed: commit.changedFiles.slice(0, 50),
+        redactions: snapshot.redactions,
+      },
     });
   }
   return {

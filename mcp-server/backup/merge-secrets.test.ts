@@ -96,7 +96,6 @@ describe('restoreConfigSecrets', () => {
   it('refuses when the node no longer has a secret, naming every path and no secret', () => {
     const backedUp = nodeConfig();
     const redacted = redactConfig(JSON.stringify(backedUp), key).text;
-    // biome-ignore lint/suspicious/noExplicitAny: the test deletes secrets from a plain JSON object
     const current: any = nodeConfig({ gatewayToken: fakeOpaqueSecret('gw-new') });
     delete current.gateway.auth.token;
     delete current.env.vars.GROQ_API_KEY;

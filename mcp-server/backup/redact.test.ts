@@ -11,7 +11,6 @@ const ref = (name: string): string => `\${${name}}`;
 const PLACEHOLDER = /^\*\*\*REDACTED:[0-9a-f]{8}\*\*\*$/;
 
 /** Redacts `config` (an object, written as JSON5) and returns the redacted object. */
-// biome-ignore lint/suspicious/noExplicitAny: the tests walk arbitrary redacted JSON
 function redacted(config: unknown): Record<string, any> {
   return JSON.parse(redactConfig(JSON5.stringify(config), key).text);
 }

@@ -27,11 +27,16 @@ export interface RestoreResult {
 }
 
 /** Build the tar the agent's `restore` takes: the target's files with the node's secrets merged back. */
-export async function buildRestoreTar(ocm: Ocm, id: string, commit: string): Promise<{ tar: Buffer; files: number }> {
+export async function buildRestoreTar(
+  ocm: Ocm,
+  id: string,
+  commit: string,
+): Promise<{ tar: Buffer; files: number }> {
   const repo = await backupRepo(ocm);
   const target = await repo.readNodeFiles(id, commit);
   const configText = target.get('config/openclaw.json');
-  if (!configText) throw new OperationFailed(`${commit.slice(0, 8)} has no config for ${id}: is it a backup of this node?`);
+  if (!configText)
+    throw new OperationFailed(`${commit.slice(0, 8)} has no config for ${id}: is it a backup of this node?`);
 
   // The node's current raw config and files, read into memory only, are where its secrets come from.
   const agent = await fleetAccess(ocm).agent(id);
@@ -45,16 +50,27 @@ export async function buildRestoreTar(ocm: Ocm, id: string, commit: string): Pro
   );
 
   const out = new Map<string, Buffer>();
-  out.set('openclaw.json', Buffer.from(restoreConfigSecrets(configText.toString('utf8'), currentConfig, key)));
+  out.set(
+    'openclaw.json',
+    Buffer.from(restoreConfigSecrets(configText.toString('utf8'), currentConfig, key)),
+  );
   for (const [path, content] of target) {
     if (!path.startsWith('workspace/')) continue;
     const text = content.toString('utf8');
-    out.set(path, containsPlaceholder(text) ? Buffer.from(restoreTextSecrets(text, knownSecrets, key, path)) : content);
+    out.set(
+      path,
+      containsPlaceholder(text) ? Buffer.from(restoreTextSecrets(text, knownSecrets, key, path)) : content,
+    );
   }
   return { tar: await writeTar(out), files: out.size };
 }
 
-export async function restoreNode(ocm: Ocm, id: string, ref: string, operation?: Operation): Promise<RestoreResult> {
+export async function restoreNode(
+  ocm: Ocm,
+  id: string,
+  ref: string,
+  operation?: Operation,
+): Promise<RestoreResult> {
   const started = performance.now();
   const repo = await backupRepo(ocm);
   const commit = await repo.resolveRef(ref);
@@ -68,14 +84,21 @@ export async function restoreNode(ocm: Ocm, id: string, ref: string, operation?:
   const agent = await fleetAccess(ocm).agent(id);
   operation?.setRecovery({ kind: 'ensure_gateway_running', node: id });
   operation?.step(`restoring ${files} files on ${id} (gateway stopped, undo copy kept on the node)`);
-  const restored = await agent.run('restore', [], { stdin: tar, timeoutMs: 300_000, schema: agentRestoreSchema });
+  const restored = await agent.run('restore', [], {
+    stdin: tar,
+    timeoutMs: 300_000,
+    schema: agentRestoreSchema,
+  });
   operation?.setRecovery(null);
 
   operation?.step(`waiting ${Math.round(ocm.config.backup.restoreWaitMs / 1000)} s, then health-checking`);
   await sleep(ocm.config.backup.restoreWaitMs);
   const health = await waitHealthy(ocm, id, 60_000);
   if (!health.ok) {
-    const failing = health.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('; ');
+    const failing = health.checks
+      .filter((c) => !c.ok)
+      .map((c) => `${c.name}: ${c.detail}`)
+      .join('; ');
     operation?.step(`unhealthy (${failing}); undoing`);
     let undone = 'undone from the node-local copy';
     try {
@@ -83,12 +106,25 @@ export async function restoreNode(ocm: Ocm, id: string, ref: string, operation?:
     } catch (err) {
       undone = `UNDO FAILED: ${(err as Error).message}`;
     }
-    recordEvent(ocm.db, { node: id, type: 'restore', severity: 'critical', message: `restore of ${id} to ${ref} failed its health check (${failing}); ${undone}` });
-    throw new OperationFailed(`restore of ${id} to ${ref} failed its health check (${failing}); ${undone}. Pre-restore state is tagged ${pre.tag}.`);
+    recordEvent(ocm.db, {
+      node: id,
+      type: 'restore',
+      severity: 'critical',
+      message: `restore of ${id} to ${ref} failed its health check (${failing}); ${undone}`,
+    });
+    throw new OperationFailed(
+      `restore of ${id} to ${ref} failed its health check (${failing}); ${undone}. Pre-restore state is tagged ${pre.tag}.`,
+    );
   }
 
   const rollbackTag = await repo.tagNode(id, 'rollback', Date.now(), commit, `restored from ${ref}`);
-  recordEvent(ocm.db, { node: id, type: 'restore', severity: 'warn', message: `${id} restored to ${ref} (${commit.slice(0, 8)}); before: ${pre.tag}`, details: { commit, pre_rollback: pre.tag, rollback: rollbackTag } });
+  recordEvent(ocm.db, {
+    node: id,
+    type: 'restore',
+    severity: 'warn',
+    message: `${id} restored to ${ref} (${commit.slice(0, 8)}); before: ${pre.tag}`,
+    details: { commit, pre_rollback: pre.tag, rollback: rollbackTag },
+  });
   return {
     id,
     restored_to: ref,

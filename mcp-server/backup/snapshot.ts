@@ -14,7 +14,11 @@ export interface RedactedSnapshot {
 const isText = (buf: Buffer) => !buf.includes(0) && Buffer.from(buf.toString('utf8'), 'utf8').equals(buf);
 
 /** Map the agent's tar layout to the repo layout, redacting every secret on the way. */
-export function redactSnapshot(raw: Map<string, Buffer>, key: Buffer, metadata: Record<string, unknown>): RedactedSnapshot {
+export function redactSnapshot(
+  raw: Map<string, Buffer>,
+  key: Buffer,
+  metadata: Record<string, unknown>,
+): RedactedSnapshot {
   const files = new Map<string, Buffer>();
   let redactions = 0;
   let model: string | null = null;
@@ -35,7 +39,10 @@ export function redactSnapshot(raw: Map<string, Buffer>, key: Buffer, metadata: 
     }
   }
   const fileList = [...files.keys()].sort();
-  files.set('metadata.json', Buffer.from(`${JSON.stringify({ ...metadata, model, files: fileList }, null, 2)}\n`));
+  files.set(
+    'metadata.json',
+    Buffer.from(`${JSON.stringify({ ...metadata, model, files: fileList }, null, 2)}\n`),
+  );
   assertNoSecrets(files);
   return { files, redactions, model };
 }
@@ -44,18 +51,23 @@ export function redactSnapshot(raw: Map<string, Buffer>, key: Buffer, metadata: 
 export function assertNoSecrets(files: Map<string, Buffer>): void {
   const findings: string[] = [];
   for (const [name, content] of files) {
-    if (matchSecretShapes(name).length) findings.push(`a file name looks like a secret (${name.replace(/[A-Za-z0-9]{12,}/g, '…')})`);
+    if (matchSecretShapes(name).length)
+      findings.push(`a file name looks like a secret (${name.replace(/[A-Za-z0-9]{12,}/g, '…')})`);
     const text = isText(content) ? content.toString('utf8') : content.toString('latin1');
     for (const finding of findSecretShapes(text)) findings.push(`${name}:${finding.line} (${finding.kind})`);
   }
   if (findings.length) {
-    throw new OperationFailed(`backup refused: secret-shaped text survived redaction in ${findings.slice(0, 10).join(', ')}; nothing was committed`);
+    throw new OperationFailed(
+      `backup refused: secret-shaped text survived redaction in ${findings.slice(0, 10).join(', ')}; nothing was committed`,
+    );
   }
 }
 
 function modelOf(configText: string): string | null {
   try {
-    const config = parseConfig(configText) as { agents?: { defaults?: { model?: { primary?: unknown } | string } } };
+    const config = parseConfig(configText) as {
+      agents?: { defaults?: { model?: { primary?: unknown } | string } };
+    };
     const model = config.agents?.defaults?.model;
     if (typeof model === 'string') return model;
     return typeof model?.primary === 'string' ? model.primary : null;

@@ -1,12 +1,13 @@
 // The node-access layer: turns node rows into warm transports and agent clients, keeps each
 // node's agent current, and repairs what an interrupted operation left behind.
-import type { Ocm, NodeAccess } from '../ocm.ts';
+
 import { InvalidInput, NodeUnreachable } from '../errors.ts';
 import type { OperationRow } from '../journal.ts';
 import { log } from '../log.ts';
+import type { NodeAccess, Ocm } from '../ocm.ts';
 import { AgentClient } from './agent-client.ts';
-import { agentGatewaySchema, agentStatusSchema, type AgentStatus } from './agent-schemas.ts';
-import { NodeConnections, type NodeAddress } from './connections.ts';
+import { type AgentStatus, agentGatewaySchema, agentStatusSchema } from './agent-schemas.ts';
+import { type NodeAddress, NodeConnections } from './connections.ts';
 import type { NodeRow } from './store.ts';
 
 export class FleetAccess implements NodeAccess {
@@ -47,12 +48,15 @@ export class FleetAccess implements NodeAccess {
   async agent(id: string): Promise<AgentClient> {
     const row = this.row(id);
     const address = this.address(row);
-    const client = new AgentClient(this.connections.get(address), address, { remotePath: this.ocm.config.agent.remotePath });
+    const client = new AgentClient(this.connections.get(address), address, {
+      remotePath: this.ocm.config.agent.remotePath,
+    });
     let ready = this.agentReady.get(id);
     if (!ready) {
       ready = client.ensureAgent().then(
         (result) => {
-          if (result.installed) log.info('installed ocm-agent on node', { node: id, version: result.version });
+          if (result.installed)
+            log.info('installed ocm-agent on node', { node: id, version: result.version });
         },
         (err) => {
           this.agentReady.delete(id);
@@ -67,14 +71,19 @@ export class FleetAccess implements NodeAccess {
 
   /** The agent's `status`, bounded by `timeoutMs` overall (connect included). */
   async status(id: string, timeoutMs: number): Promise<AgentStatus> {
-    return withDeadline(id, timeoutMs, async () => (await this.agent(id)).run('status', [], { timeoutMs, schema: agentStatusSchema }));
+    return withDeadline(id, timeoutMs, async () =>
+      (await this.agent(id)).run('status', [], { timeoutMs, schema: agentStatusSchema }),
+    );
   }
 
   async probe(id: string): Promise<{ ok: boolean; detail: string }> {
     const { checkNode } = await import('./status.ts');
     const result = await checkNode(this.ocm, id, this.ocm.config.status.nodeTimeoutMs);
     return result.ok
-      ? { ok: true, detail: `${result.status}: OpenClaw ${result.openclaw_version ?? 'not installed'}, host key ${this.ocm.nodes.row(id)?.host_key ?? 'n/a'}` }
+      ? {
+          ok: true,
+          detail: `${result.status}: OpenClaw ${result.openclaw_version ?? 'not installed'}, host key ${this.ocm.nodes.row(id)?.host_key ?? 'n/a'}`,
+        }
       : { ok: false, detail: result.error ?? 'unreachable' };
   }
 
@@ -93,7 +102,10 @@ export class FleetAccess implements NodeAccess {
       return `put ${hint.node}'s files back from its node-local undo copy and started its gateway`;
     }
     if (hint.kind === 'ensure_gateway_running') {
-      const started = await agent.run('openclaw-start', [], { timeoutMs: 120_000, schema: agentGatewaySchema });
+      const started = await agent.run('openclaw-start', [], {
+        timeoutMs: 120_000,
+        schema: agentGatewaySchema,
+      });
       return `started ${hint.node}'s gateway again (pid ${started.pid ?? '?'})`;
     }
     return `no repair known for ${hint.kind}`;
@@ -108,7 +120,10 @@ export class FleetAccess implements NodeAccess {
 export async function withDeadline<T>(nodeId: string, ms: number, fn: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new NodeUnreachable(nodeId, `no answer within ${Math.round(ms / 100) / 10} s`)), ms);
+    timer = setTimeout(
+      () => reject(new NodeUnreachable(nodeId, `no answer within ${Math.round(ms / 100) / 10} s`)),
+      ms,
+    );
   });
   try {
     return await Promise.race([fn(), deadline]);

@@ -45,6 +45,10 @@ export const agentAskSchema = z.object({
   raw: z.unknown().optional(),
 });
 
-export const agentRestoreSchema = z.object({ ok: z.boolean(), undo_id: z.string().optional(), files: z.number().optional() });
+export const agentRestoreSchema = z.object({
+  ok: z.boolean(),
+  undo_id: z.string().optional(),
+  files: z.number().optional(),
+});
 
 export const agentConfigRawSchema = z.object({ path: z.string(), content_b64: z.string() });

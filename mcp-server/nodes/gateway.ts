@@ -4,7 +4,7 @@ import { OperationFailed } from '../errors.ts';
 import { recordEvent } from '../events.ts';
 import type { Operation } from '../journal.ts';
 import type { Ocm } from '../ocm.ts';
-import { agentGatewaySchema, agentHealthSchema, type AgentHealth } from './agent-schemas.ts';
+import { type AgentHealth, agentGatewaySchema, agentHealthSchema } from './agent-schemas.ts';
 import { fleetAccess } from './status.ts';
 
 /** Poll the agent's `health` until every check passes or `waitMs` runs out; returns the last answer. */
@@ -28,21 +28,47 @@ export interface RestartResult {
 }
 
 /** Restart the gateway, then health-check it. Throws OperationFailed (after an event) if it stays unhealthy. */
-export async function restartGateway(ocm: Ocm, id: string, waitMs: number, operation?: Operation): Promise<RestartResult> {
+export async function restartGateway(
+  ocm: Ocm,
+  id: string,
+  waitMs: number,
+  operation?: Operation,
+): Promise<RestartResult> {
   const started = performance.now();
   const agent = await fleetAccess(ocm).agent(id);
   operation?.setRecovery({ kind: 'ensure_gateway_running', node: id });
   operation?.step(`restarting ${id}'s gateway`);
-  const restarted = await agent.run('openclaw-restart', [], { timeoutMs: 120_000, schema: agentGatewaySchema });
+  const restarted = await agent.run('openclaw-restart', [], {
+    timeoutMs: 120_000,
+    schema: agentGatewaySchema,
+  });
   operation?.setRecovery(null);
   operation?.step(`gateway started (pid ${restarted.pid ?? '?'}); health-checking`);
   const health = await waitHealthy(ocm, id, waitMs);
-  const result = { id, pid: restarted.pid ?? null, mode: restarted.mode ?? null, healthy: health.ok, checks: health.checks, duration_ms: Math.round(performance.now() - started) };
+  const result = {
+    id,
+    pid: restarted.pid ?? null,
+    mode: restarted.mode ?? null,
+    healthy: health.ok,
+    checks: health.checks,
+    duration_ms: Math.round(performance.now() - started),
+  };
   if (!health.ok) {
     const failing = health.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
-    recordEvent(ocm.db, { node: id, type: 'operation', severity: 'error', message: `${id} restarted but is not healthy after ${Math.round(waitMs / 1000)} s: ${failing.join('; ')}` });
-    throw new OperationFailed(`${id}: gateway restarted but not healthy after ${Math.round(waitMs / 1000)} s — ${failing.join('; ')}`);
+    recordEvent(ocm.db, {
+      node: id,
+      type: 'operation',
+      severity: 'error',
+      message: `${id} restarted but is not healthy after ${Math.round(waitMs / 1000)} s: ${failing.join('; ')}`,
+    });
+    throw new OperationFailed(
+      `${id}: gateway restarted but not healthy after ${Math.round(waitMs / 1000)} s — ${failing.join('; ')}`,
+    );
   }
-  recordEvent(ocm.db, { node: id, type: 'operation', message: `${id} gateway restarted and healthy in ${Math.round(result.duration_ms / 1000)} s` });
+  recordEvent(ocm.db, {
+    node: id,
+    type: 'operation',
+    message: `${id} gateway restarted and healthy in ${Math.round(result.duration_ms / 1000)} s`,
+  });
   return result;
 }

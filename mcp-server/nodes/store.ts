@@ -24,7 +24,9 @@ export const nodeFields = {
   transport: transportSchema.describe('"ssh" (default) or "local" (the OCM host itself)'),
   role: roleSchema.describe('production, test (rollouts start here) or standby'),
   key_path: absolutePath.describe('SSH private key on the OCM host (default: ssh.keyPath from config)'),
-  openclaw_path: absolutePath.describe('OpenClaw state directory on the node (default: the agent finds ~/.openclaw)'),
+  openclaw_path: absolutePath.describe(
+    'OpenClaw state directory on the node (default: the agent finds ~/.openclaw)',
+  ),
   tags: z.array(z.string().regex(/^[a-z0-9][a-z0-9:_-]{0,40}$/, 'tags: a-z, 0-9, ":", "_", "-"')).max(20),
 };
 
@@ -169,7 +171,8 @@ export class NodeStore {
       tags: changes.tags && JSON.stringify(changes.tags),
     };
     const set = Object.entries(columns).filter(([, v]) => v !== undefined);
-    if (changes.reset_host_key || changes.host !== undefined || changes.port !== undefined) set.push(['host_key', null]);
+    if (changes.reset_host_key || changes.host !== undefined || changes.port !== undefined)
+      set.push(['host_key', null]);
     set.push(['updated_at', Date.now()]);
     this.db
       .prepare(`UPDATE nodes SET ${set.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ?`)
@@ -188,7 +191,15 @@ export class NodeStore {
   recordCheck(
     id: string,
     result:
-      | { ok: true; status?: 'online' | 'degraded'; metrics: z.infer<typeof nodeMetricsSchema>; agentVersion?: string | null; openclawVersion?: string | null; os?: string | null; detail?: string | null }
+      | {
+          ok: true;
+          status?: 'online' | 'degraded';
+          metrics: z.infer<typeof nodeMetricsSchema>;
+          agentVersion?: string | null;
+          openclawVersion?: string | null;
+          os?: string | null;
+          detail?: string | null;
+        }
       | { ok: false; status: 'offline' | 'error'; detail: string },
   ): { previous: string; current: string } {
     const previous = (this.row(id)?.status ?? 'unknown') as string;
@@ -200,10 +211,22 @@ export class NodeStore {
              agent_version = COALESCE(?, agent_version), openclaw_version = COALESCE(?, openclaw_version), os = COALESCE(?, os)
            WHERE id = ?`,
         )
-        .run(result.status ?? 'online', result.detail ?? null, JSON.stringify(result.metrics), now, now, result.agentVersion ?? null, result.openclawVersion ?? null, result.os ?? null, id);
+        .run(
+          result.status ?? 'online',
+          result.detail ?? null,
+          JSON.stringify(result.metrics),
+          now,
+          now,
+          result.agentVersion ?? null,
+          result.openclawVersion ?? null,
+          result.os ?? null,
+          id,
+        );
       return { previous, current: result.status ?? 'online' };
     }
-    this.db.prepare('UPDATE nodes SET status = ?, status_detail = ?, last_checked_at = ? WHERE id = ?').run(result.status, result.detail, now, id);
+    this.db
+      .prepare('UPDATE nodes SET status = ?, status_detail = ?, last_checked_at = ? WHERE id = ?')
+      .run(result.status, result.detail, now, id);
     return { previous, current: result.status };
   }
 
@@ -231,7 +254,13 @@ export class NodeStore {
       last_backup_at: iso(row.last_backup_at),
       last_score: row.last_score,
       last_score_at: iso(row.last_score_at),
-      busy: lock ? { operation: lock.operation, by: lock.holder, seconds: Math.round((Date.now() - lock.acquired_at) / 1000) } : null,
+      busy: lock
+        ? {
+            operation: lock.operation,
+            by: lock.holder,
+            seconds: Math.round((Date.now() - lock.acquired_at) / 1000),
+          }
+        : null,
       created_at: new Date(row.created_at).toISOString(),
       updated_at: new Date(row.updated_at).toISOString(),
     };

@@ -24,7 +24,9 @@ export interface CodeChannel {
 export const logChannel: CodeChannel = {
   name: 'log',
   deliver({ tool, target, tokenHint, code }) {
-    process.stderr.write(`[ocm] security code for ${tool}${target ? ` on ${target}` : ''} (token ${tokenHint}…): ${code}\n`);
+    process.stderr.write(
+      `[ocm] security code for ${tool}${target ? ` on ${target}` : ''} (token ${tokenHint}…): ${code}\n`,
+    );
   },
 };
 
@@ -61,7 +63,9 @@ export function codeChannelsFrom(config: OcmConfig, extra: CodeChannel[] = []): 
     else if (name === 'file' && config.codes.file) channels.push(fileChannel(config.codes.file));
     else if (name === 'dashboard') channels.push(dashboardChannel);
     else if (name === 'telegram' && !extra.some((c) => c.name === 'telegram')) {
-      log.warn('codes.channels has "telegram" but Telegram is not configured; codes go to the other channels');
+      log.warn(
+        'codes.channels has "telegram" but Telegram is not configured; codes go to the other channels',
+      );
     }
   }
   return [...channels, ...extra];

@@ -1,8 +1,8 @@
 // Backup tools: back up now, list, diff, tag, delete. Restores live in restore.ts.
 import { z } from 'zod';
+import { backupNode, backupRepo, pushBackups } from '../backup/backup.ts';
 import { InvalidInput, isExpectedError } from '../errors.ts';
 import { nodeId } from '../ids.ts';
-import { backupNode, backupRepo, pushBackups } from '../backup/backup.ts';
 import { fleetAccess } from '../nodes/status.ts';
 import { mapBounded, resolveTargets, targetsSchema } from '../targets.ts';
 import { CLUSTER_LOCK, defineTool, nodeLock } from '../tool.ts';
@@ -31,7 +31,10 @@ export const backupNodeTool = defineTool({
   description:
     "Back up one node's OpenClaw config (secrets redacted), workspace and cron jobs into git now. Commits only if something changed; a manual backup is also tagged {node}/manual/{time}. Returns the commit and the changed files.",
   tier: 'low',
-  input: z.strictObject({ id: nodeId, note: z.string().max(200).optional().describe('Why, kept with the tag') }),
+  input: z.strictObject({
+    id: nodeId,
+    note: z.string().max(200).optional().describe('Why, kept with the tag'),
+  }),
   output: backupResult.extend({ pushed: z.boolean(), push_error: z.string().nullable() }),
   locks: ({ id }) => [nodeLock(id)],
   plan: ({ id }) => `back up ${id} now (manual backup, tagged)`,
@@ -51,7 +54,12 @@ export const backupAll = defineTool({
   tier: 'low',
   input: z.strictObject({ targets: targetsSchema.default('all') }),
   output: z.object({
-    results: z.array(z.union([backupResult.extend({ ok: z.literal(true) }), z.object({ id: z.string(), ok: z.literal(false), error: z.string() })])),
+    results: z.array(
+      z.union([
+        backupResult.extend({ ok: z.literal(true) }),
+        z.object({ id: z.string(), ok: z.literal(false), error: z.string() }),
+      ]),
+    ),
     committed: z.number(),
     unchanged: z.number(),
     failed: z.number(),
@@ -97,23 +105,54 @@ export const backupAll = defineTool({
 export const listBackups = defineTool({
   name: 'list_backups',
   title: 'List a node’s backups',
-  description: "A node's backups, newest first: commit, time, type, tags (stable, manual, rollback…), score at the time, files and size. Use the commit or a tag as `ref` for backup_diff or restore_node.",
+  description:
+    "A node's backups, newest first: commit, time, type, tags (stable, manual, rollback…), score at the time, files and size. Use the commit or a tag as `ref` for backup_diff or restore_node.",
   tier: 'read',
   input: z.strictObject({ id: nodeId, limit: z.number().int().min(1).max(500).default(20) }),
   output: z.object({
-    backups: z.array(z.object({ commit: z.string(), at: z.string(), message: z.string(), tags: z.array(z.string()), type: z.string().nullable(), score: z.number().nullable(), files: z.number().nullable(), bytes: z.number().nullable() })),
+    backups: z.array(
+      z.object({
+        commit: z.string(),
+        at: z.string(),
+        message: z.string(),
+        tags: z.array(z.string()),
+        type: z.string().nullable(),
+        score: z.number().nullable(),
+        files: z.number().nullable(),
+        bytes: z.number().nullable(),
+      }),
+    ),
   }),
   idempotent: true,
   async run({ id, limit }, { ocm }) {
     const repo = await backupRepo(ocm);
     const history = await repo.listNodeHistory(id, limit);
     const rows = new Map(
-      (ocm.db.prepare('SELECT git_commit, type, score, file_count, total_size FROM backups WHERE node_id = ?').all(id) as { git_commit: string; type: string; score: number | null; file_count: number | null; total_size: number | null }[]).map((r) => [r.git_commit, r]),
+      (
+        ocm.db
+          .prepare('SELECT git_commit, type, score, file_count, total_size FROM backups WHERE node_id = ?')
+          .all(id) as {
+          git_commit: string;
+          type: string;
+          score: number | null;
+          file_count: number | null;
+          total_size: number | null;
+        }[]
+      ).map((r) => [r.git_commit, r]),
     );
     return {
       backups: history.map((h) => {
         const row = rows.get(h.commit);
-        return { commit: h.commit, at: new Date(h.at).toISOString(), message: h.message, tags: h.tags, type: row?.type ?? null, score: row?.score ?? null, files: row?.file_count ?? null, bytes: row?.total_size ?? null };
+        return {
+          commit: h.commit,
+          at: new Date(h.at).toISOString(),
+          message: h.message,
+          tags: h.tags,
+          type: row?.type ?? null,
+          score: row?.score ?? null,
+          files: row?.file_count ?? null,
+          bytes: row?.total_size ?? null,
+        };
       }),
     };
   },
@@ -122,14 +161,24 @@ export const listBackups = defineTool({
 export const backupDiff = defineTool({
   name: 'backup_diff',
   title: 'Diff two backups of a node',
-  description: "What changed on a node between two points (commits or tags; `to` defaults to the latest backup, `from` to the one before it): config as key-level changes (secrets only ever appear as placeholders), other files as unified diffs.",
+  description:
+    'What changed on a node between two points (commits or tags; `to` defaults to the latest backup, `from` to the one before it): config as key-level changes (secrets only ever appear as placeholders), other files as unified diffs.',
   tier: 'read',
   input: z.strictObject({ id: nodeId, from: refSchema.optional(), to: refSchema.optional() }),
   output: z.object({
     from: z.string(),
     to: z.string(),
-    config_changes: z.array(z.object({ path: z.string(), change: z.enum(['added', 'removed', 'changed']), before: z.unknown().optional(), after: z.unknown().optional() })),
-    files: z.array(z.object({ path: z.string(), status: z.enum(['added', 'removed', 'modified']), diff: z.string() })),
+    config_changes: z.array(
+      z.object({
+        path: z.string(),
+        change: z.enum(['added', 'removed', 'changed']),
+        before: z.unknown().optional(),
+        after: z.unknown().optional(),
+      }),
+    ),
+    files: z.array(
+      z.object({ path: z.string(), status: z.enum(['added', 'removed', 'modified']), diff: z.string() }),
+    ),
   }),
   idempotent: true,
   async run({ id, from, to }, { ocm }) {
@@ -137,7 +186,11 @@ export const backupDiff = defineTool({
     const history = await repo.listNodeHistory(id, 2);
     const toRef = to ?? history[0]?.commit;
     const fromRef = from ?? (to ? undefined : history[1]?.commit);
-    if (!toRef || !fromRef) throw new InvalidInput(`${id} has fewer than two backups: pass from/to explicitly or back it up again`, from ? 'to' : 'from');
+    if (!toRef || !fromRef)
+      throw new InvalidInput(
+        `${id} has fewer than two backups: pass from/to explicitly or back it up again`,
+        from ? 'to' : 'from',
+      );
     const diff = await repo.diff(id, fromRef, toRef);
     return { from: fromRef, to: toRef, ...diff };
   },
@@ -146,18 +199,26 @@ export const backupDiff = defineTool({
 export const tagBackup = defineTool({
   name: 'tag_backup',
   title: 'Tag a backup',
-  description: 'Put a tag on a backup of a node: `manual` (a named point) or `stable` (known good; rollback_node goes to the latest stable tag and stable/<node> moves to it). Default: the latest backup.',
+  description:
+    'Put a tag on a backup of a node: `manual` (a named point) or `stable` (known good; rollback_node goes to the latest stable tag and stable/<node> moves to it). Default: the latest backup.',
   tier: 'low',
-  input: z.strictObject({ id: nodeId, ref: refSchema.optional(), type: z.enum(['manual', 'stable']).default('manual'), note: z.string().max(200).optional() }),
+  input: z.strictObject({
+    id: nodeId,
+    ref: refSchema.optional(),
+    type: z.enum(['manual', 'stable']).default('manual'),
+    note: z.string().max(200).optional(),
+  }),
   output: z.object({ tag: z.string(), commit: z.string() }),
   locks: ({ id }) => [nodeLock(id)],
-  plan: ({ id, ref, type }) => `tag ${ref ?? `the latest backup of ${id}`} as ${id}/${type}/<now>${type === 'stable' ? ` and move stable/${id} to it` : ''}`,
+  plan: ({ id, ref, type }) =>
+    `tag ${ref ?? `the latest backup of ${id}`} as ${id}/${type}/<now>${type === 'stable' ? ` and move stable/${id} to it` : ''}`,
   async run({ id, ref, type, note }, { ocm }) {
     const repo = await backupRepo(ocm);
     const commit = ref ? await repo.resolveRef(ref) : (await repo.listNodeHistory(id, 1))[0]?.commit;
     if (!commit) throw new InvalidInput(`${id} has no backups yet: run backup_node first`, 'id');
     const tag = await repo.tagNode(id, type, Date.now(), commit, note);
-    if (type === 'stable') ocm.db.prepare('UPDATE backups SET is_stable = 1 WHERE node_id = ? AND git_commit = ?').run(id, commit);
+    if (type === 'stable')
+      ocm.db.prepare('UPDATE backups SET is_stable = 1 WHERE node_id = ? AND git_commit = ?').run(id, commit);
     await pushBackups(ocm);
     return { tag, commit };
   },
@@ -166,17 +227,23 @@ export const tagBackup = defineTool({
 export const deleteBackup = defineTool({
   name: 'delete_backup',
   title: 'Delete a backup tag or snapshot branch',
-  description: "Delete one of a node's tags or snapshot branches (local and remote). History on main is never rewritten, so the files stay recoverable by commit. High tier.",
+  description:
+    "Delete one of a node's tags or snapshot branches (local and remote). History on main is never rewritten, so the files stay recoverable by commit. High tier.",
   tier: 'high',
-  input: z.strictObject({ id: nodeId, ref: refSchema.describe('A tag {node}/{type}/{time} or a branch snapshots/{node}/{time}') }),
+  input: z.strictObject({
+    id: nodeId,
+    ref: refSchema.describe('A tag {node}/{type}/{time} or a branch snapshots/{node}/{time}'),
+  }),
   output: z.object({ deleted: z.string() }),
   locks: ({ id }) => [nodeLock(id)],
   plan({ id, ref }) {
-    if (!ref.startsWith(`${id}/`) && !ref.startsWith(`snapshots/${id}/`)) throw new InvalidInput(`ref: ${ref} is not a tag or snapshot branch of ${id}`, 'ref');
+    if (!ref.startsWith(`${id}/`) && !ref.startsWith(`snapshots/${id}/`))
+      throw new InvalidInput(`ref: ${ref} is not a tag or snapshot branch of ${id}`, 'ref');
     return `delete ${ref} (local and remote); main's history is kept`;
   },
   async run({ id, ref }, { ocm }) {
-    if (!ref.startsWith(`${id}/`) && !ref.startsWith(`snapshots/${id}/`)) throw new InvalidInput(`ref: ${ref} is not a tag or snapshot branch of ${id}`, 'ref');
+    if (!ref.startsWith(`${id}/`) && !ref.startsWith(`snapshots/${id}/`))
+      throw new InvalidInput(`ref: ${ref} is not a tag or snapshot branch of ${id}`, 'ref');
     await (await backupRepo(ocm)).deleteRef(ref);
     ocm.db.prepare('UPDATE backups SET git_tag = NULL WHERE node_id = ? AND git_tag = ?').run(id, ref);
     return { deleted: ref };

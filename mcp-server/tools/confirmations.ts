@@ -6,18 +6,29 @@ import { defineTool } from '../tool.ts';
 export const listPendingConfirmations = defineTool({
   name: 'list_pending_confirmations',
   title: 'List pending confirmations',
-  description: 'Medium/high-tier operations waiting for confirmation: tool, plan, who asked, when it expires. Never shows tokens or security codes.',
+  description:
+    'Medium/high-tier operations waiting for confirmation: tool, plan, who asked, when it expires. Never shows tokens or security codes.',
   tier: 'read',
   input: z.strictObject({}),
   output: z.object({
     pending: z.array(
-      z.object({ id: z.string(), tool: z.string(), tier: z.string(), plan: z.string(), target: z.string().nullable(), caller: z.string(), expires_at: z.string() }),
+      z.object({
+        id: z.string(),
+        tool: z.string(),
+        tier: z.string(),
+        plan: z.string(),
+        target: z.string().nullable(),
+        caller: z.string(),
+        expires_at: z.string(),
+      }),
     ),
   }),
   idempotent: true,
   async run(_args, { ocm }) {
     return {
-      pending: ocm.confirmations.pending().map((p) => ({ ...p, created_at: undefined, expires_at: new Date(p.expires_at).toISOString() })),
+      pending: ocm.confirmations
+        .pending()
+        .map((p) => ({ ...p, created_at: undefined, expires_at: new Date(p.expires_at).toISOString() })),
     };
   },
 });
@@ -25,11 +36,15 @@ export const listPendingConfirmations = defineTool({
 export const cancelConfirmation = defineTool({
   name: 'cancel_confirmation',
   title: 'Cancel a pending confirmation',
-  description: 'Withdraw a pending operation so its confirm_token can no longer be used. Pass the confirm_token you received (only its caller may), or the id shown by list_pending_confirmations.',
+  description:
+    'Withdraw a pending operation so its confirm_token can no longer be used. Pass the confirm_token you received (only its caller may), or the id shown by list_pending_confirmations.',
   tier: 'low',
   input: z.strictObject({
     token: z.string().max(200).optional().describe('The confirm_token to withdraw'),
-    id: z.string().regex(/^[0-9a-f]{12}$/, 'id: the 12-hex id from list_pending_confirmations').optional(),
+    id: z
+      .string()
+      .regex(/^[0-9a-f]{12}$/, 'id: the 12-hex id from list_pending_confirmations')
+      .optional(),
   }),
   output: z.object({ cancelled: z.boolean() }),
   target: () => null,

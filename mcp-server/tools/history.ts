@@ -4,7 +4,13 @@ import { nodeId } from '../ids.ts';
 import { defineTool } from '../tool.ts';
 
 const since = z.iso.datetime({ offset: true }).describe('Only entries at or after this time (ISO 8601)');
-const limit = z.number().int().min(1).max(1000).default(50).describe('At most this many, newest first (default 50)');
+const limit = z
+  .number()
+  .int()
+  .min(1)
+  .max(1000)
+  .default(50)
+  .describe('At most this many, newest first (default 50)');
 
 export const eventSchema = z.object({
   id: z.number(),
@@ -19,11 +25,14 @@ export const eventSchema = z.object({
 export const listEvents = defineTool({
   name: 'list_events',
   title: 'List fleet events',
-  description: 'What happened to the fleet: backups, restores, status changes, alerts, config changes. Filter by node, type and minimum severity.',
+  description:
+    'What happened to the fleet: backups, restores, status changes, alerts, config changes. Filter by node, type and minimum severity.',
   tier: 'read',
   input: z.strictObject({
     node: nodeId.optional(),
-    type: z.enum(['install', 'backup', 'restore', 'score', 'alert', 'config', 'deploy', 'status', 'operation']).optional(),
+    type: z
+      .enum(['install', 'backup', 'restore', 'score', 'alert', 'config', 'deploy', 'status', 'operation'])
+      .optional(),
     severity: z.enum(['info', 'warn', 'error', 'critical']).optional().describe('Minimum severity'),
     since: since.optional(),
     limit,
@@ -38,7 +47,15 @@ export const listEvents = defineTool({
         `SELECT * FROM events WHERE (? IS NULL OR node_id = ?) AND (? IS NULL OR type = ?) AND created_at >= ?
          AND severity IN (${allowed.map(() => '?').join(',')}) ORDER BY created_at DESC, id DESC LIMIT ?`,
       )
-      .all(node ?? null, node ?? null, type ?? null, type ?? null, from ? Date.parse(from) : 0, ...allowed, max) as {
+      .all(
+        node ?? null,
+        node ?? null,
+        type ?? null,
+        type ?? null,
+        from ? Date.parse(from) : 0,
+        ...allowed,
+        max,
+      ) as {
       id: number;
       node_id: string | null;
       type: string;
@@ -77,7 +94,8 @@ export const auditEntrySchema = z.object({
 export const auditLog = defineTool({
   name: 'audit_log',
   title: 'Audit log',
-  description: 'Who called which tool, when, on what, with what result (success, failed, denied, confirmation_required…). Parameters are shown with secrets and codes removed.',
+  description:
+    'Who called which tool, when, on what, with what result (success, failed, denied, confirmation_required…). Parameters are shown with secrets and codes removed.',
   tier: 'read',
   input: z.strictObject({
     operator: z.enum(['mcp', 'web', 'cron', 'cli', 'telegram', 'system']).optional(),
@@ -95,7 +113,18 @@ export const auditLog = defineTool({
         `SELECT * FROM audit_log WHERE (? IS NULL OR operator = ?) AND (? IS NULL OR action = ?) AND (? IS NULL OR target = ?)
          AND (? IS NULL OR result = ?) AND created_at >= ? ORDER BY id DESC LIMIT ?`,
       )
-      .all(operator ?? null, operator ?? null, action ?? null, action ?? null, target ?? null, target ?? null, result ?? null, result ?? null, from ? Date.parse(from) : 0, max) as {
+      .all(
+        operator ?? null,
+        operator ?? null,
+        action ?? null,
+        action ?? null,
+        target ?? null,
+        target ?? null,
+        result ?? null,
+        result ?? null,
+        from ? Date.parse(from) : 0,
+        max,
+      ) as {
       id: number;
       operator: string;
       operator_detail: string | null;

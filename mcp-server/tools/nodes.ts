@@ -26,7 +26,9 @@ export const listNodes = defineTool({
   output: z.object({ count: z.number(), nodes: z.array(nodeSchema) }),
   idempotent: true,
   async run({ role, status }, { ocm }) {
-    const nodes = ocm.nodes.list().filter((n) => (!role || n.role === role) && (!status || n.status === status));
+    const nodes = ocm.nodes
+      .list()
+      .filter((n) => (!role || n.role === role) && (!status || n.status === status));
     return { count: nodes.length, nodes };
   },
 });
@@ -34,7 +36,8 @@ export const listNodes = defineTool({
 export const getNode = defineTool({
   name: 'get_node',
   title: 'Get one node',
-  description: 'Everything OCM knows about one node: registration, pinned host key, versions, last metrics, busy state.',
+  description:
+    'Everything OCM knows about one node: registration, pinned host key, versions, last metrics, busy state.',
   tier: 'read',
   input: z.strictObject({ id: nodeId.describe('Node id, e.g. g3s-01') }),
   output: nodeSchema,
@@ -71,17 +74,27 @@ export const addNode = defineTool({
   }),
   locks: ({ id }) => [nodeLock(id)],
   plan({ id, host, port, user, transport, role }, { ocm }) {
-    if (ocm.nodes.row(id)) throw new InvalidInput(`id: node "${id}" already exists (use update_node to change it)`, 'id');
-    if ((transport ?? 'ssh') === 'ssh' && !host) throw new InvalidInput('host: required for ssh nodes', 'host');
-    const where = (transport ?? 'ssh') === 'local' ? 'on this OCM host (local transport)' : `at ${user ?? 'ocm'}@${host}:${port ?? 22} over SSH`;
+    if (ocm.nodes.row(id))
+      throw new InvalidInput(`id: node "${id}" already exists (use update_node to change it)`, 'id');
+    if ((transport ?? 'ssh') === 'ssh' && !host)
+      throw new InvalidInput('host: required for ssh nodes', 'host');
+    const where =
+      (transport ?? 'ssh') === 'local'
+        ? 'on this OCM host (local transport)'
+        : `at ${user ?? 'ocm'}@${host}:${port ?? 22} over SSH`;
     return `register node ${id} ${where} with role ${role ?? 'production'}, then connect once and pin its host key`;
   },
   async run(args, ctx) {
     const { ocm } = ctx;
-    if (ocm.nodes.row(args.id)) throw new InvalidInput(`id: node "${args.id}" already exists (use update_node to change it)`, 'id');
+    if (ocm.nodes.row(args.id))
+      throw new InvalidInput(`id: node "${args.id}" already exists (use update_node to change it)`, 'id');
     const { test, ...registration } = args;
     ocm.nodes.insert(registration);
-    recordEvent(ocm.db, { node: args.id, type: 'config', message: `node ${args.id} registered by ${ctx.caller.kind}` });
+    recordEvent(ocm.db, {
+      node: args.id,
+      type: 'config',
+      message: `node ${args.id} registered by ${ctx.caller.kind}`,
+    });
     let result: { ok: boolean; detail: string } | null = null;
     if (test && ocm.access) result = await ocm.access.probe(args.id);
     return { node: requireNode(ocm, args.id), test: result };
@@ -113,7 +126,11 @@ export const updateNode = defineTool({
     const node = requireNode(ocm, args.id);
     const changes = Object.entries(args)
       .filter(([k, v]) => k !== 'id' && v !== undefined)
-      .map(([k, v]) => (k === 'reset_host_key' ? 'forget the pinned host key' : `${k}: ${JSON.stringify((node as Record<string, unknown>)[k])} → ${JSON.stringify(v)}`));
+      .map(([k, v]) =>
+        k === 'reset_host_key'
+          ? 'forget the pinned host key'
+          : `${k}: ${JSON.stringify((node as Record<string, unknown>)[k])} → ${JSON.stringify(v)}`,
+      );
     if (!changes.length) throw new InvalidInput('nothing to change: pass at least one field besides id');
     return `update node ${args.id}: ${changes.join('; ')}`;
   },
@@ -122,7 +139,11 @@ export const updateNode = defineTool({
     ocm.nodes.update(id, changes);
     ocm.access?.forget(id);
     const changed = Object.keys(changes).filter((k) => (changes as Record<string, unknown>)[k] !== undefined);
-    recordEvent(ocm.db, { node: id, type: 'config', message: `node ${id} registration changed: ${changed.join(', ')}` });
+    recordEvent(ocm.db, {
+      node: id,
+      type: 'config',
+      message: `node ${id} registration changed: ${changed.join(', ')}`,
+    });
     return { node: requireNode(ocm, id), changed };
   },
 });
@@ -138,15 +159,24 @@ export const removeNode = defineTool({
   locks: ({ id }) => [nodeLock(id)],
   plan({ id }, { ocm }) {
     const node = requireNode(ocm, id);
-    const backups = (ocm.db.prepare('SELECT COUNT(*) AS n FROM backups WHERE node_id = ?').get(id) as { n: number }).n;
+    const backups = (
+      ocm.db.prepare('SELECT COUNT(*) AS n FROM backups WHERE node_id = ?').get(id) as { n: number }
+    ).n;
     return `unregister node ${id} (${node.name}, ${node.host}); its ${backups} backups stay in git; nothing on the node is changed`;
   },
   async run({ id }, { ocm, caller }) {
     requireNode(ocm, id);
-    const backups = (ocm.db.prepare('SELECT COUNT(*) AS n FROM backups WHERE node_id = ?').get(id) as { n: number }).n;
+    const backups = (
+      ocm.db.prepare('SELECT COUNT(*) AS n FROM backups WHERE node_id = ?').get(id) as { n: number }
+    ).n;
     ocm.nodes.remove(id);
     ocm.access?.forget(id);
-    recordEvent(ocm.db, { node: id, type: 'config', severity: 'warn', message: `node ${id} unregistered by ${caller.kind}` });
+    recordEvent(ocm.db, {
+      node: id,
+      type: 'config',
+      severity: 'warn',
+      message: `node ${id} unregistered by ${caller.kind}`,
+    });
     return { removed: id, backups_kept: backups };
   },
 });

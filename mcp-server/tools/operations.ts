@@ -7,14 +7,28 @@ import { fleetAccess } from '../nodes/status.ts';
 import { resolveTargets, targetsSchema } from '../targets.ts';
 import { CLUSTER_LOCK, defineTool, nodeLock } from '../tool.ts';
 
-const waitSeconds = z.number().int().min(5).max(600).default(60).describe('How long to wait for the node to be healthy again (default 60 s)');
+const waitSeconds = z
+  .number()
+  .int()
+  .min(5)
+  .max(600)
+  .default(60)
+  .describe('How long to wait for the node to be healthy again (default 60 s)');
 const checkSchema = z.object({ name: z.string(), ok: z.boolean(), detail: z.string() });
-const restartResult = z.object({ id: z.string(), pid: z.number().nullable(), mode: z.string().nullable(), healthy: z.boolean(), checks: z.array(checkSchema), duration_ms: z.number() });
+const restartResult = z.object({
+  id: z.string(),
+  pid: z.number().nullable(),
+  mode: z.string().nullable(),
+  healthy: z.boolean(),
+  checks: z.array(checkSchema),
+  duration_ms: z.number(),
+});
 
 export const restartNode = defineTool({
   name: 'restart_node',
   title: 'Restart OpenClaw on a node',
-  description: 'Restart the OpenClaw gateway on one node, then health-check it until healthy (or report why not). Medium tier: confirm first.',
+  description:
+    'Restart the OpenClaw gateway on one node, then health-check it until healthy (or report why not). Medium tier: confirm first.',
   tier: 'medium',
   input: z.strictObject({ id: nodeId, wait_s: waitSeconds }),
   output: restartResult,
@@ -29,7 +43,8 @@ export const restartNode = defineTool({
 export const restartAll = defineTool({
   name: 'restart_all',
   title: 'Rolling restart',
-  description: 'Restart OpenClaw on the target nodes one at a time, health-checking each before the next. Stops at the first node that does not come back healthy (the rest are left untouched). Medium tier.',
+  description:
+    'Restart OpenClaw on the target nodes one at a time, health-checking each before the next. Stops at the first node that does not come back healthy (the rest are left untouched). Medium tier.',
   tier: 'medium',
   input: z.strictObject({ targets: targetsSchema.default('all'), wait_s: waitSeconds }),
   output: z.object({

@@ -1,9 +1,9 @@
 // Restore and rollback: put a node back to an earlier backup with its own current secrets.
 import { z } from 'zod';
-import { OperationFailed } from '../errors.ts';
-import { nodeId } from '../ids.ts';
 import { backupRepo } from '../backup/backup.ts';
 import { restoreNode } from '../backup/restore.ts';
+import { OperationFailed } from '../errors.ts';
+import { nodeId } from '../ids.ts';
 import { fleetAccess } from '../nodes/status.ts';
 import type { Ocm } from '../ocm.ts';
 import { defineTool, nodeLock } from '../tool.ts';
@@ -31,7 +31,10 @@ async function describeRestore(ocm: Ocm, id: string, ref: string) {
 
 async function latestStable(ocm: Ocm, id: string): Promise<string> {
   const tag = await (await backupRepo(ocm)).latestTag(id, 'stable');
-  if (!tag) throw new OperationFailed(`${id} has no stable tag yet: tag a known-good backup with tag_backup (type stable) or use restore_node with a ref`);
+  if (!tag)
+    throw new OperationFailed(
+      `${id} has no stable tag yet: tag a known-good backup with tag_backup (type stable) or use restore_node with a ref`,
+    );
   return tag.name;
 }
 
@@ -51,7 +54,8 @@ export const restoreNodeTool = defineTool({
 export const rollbackNode = defineTool({
   name: 'rollback_node',
   title: 'Roll a node back to its latest stable backup',
-  description: "Restore a node to its latest stable tag ({node}/stable/…), secrets merged back, exactly like restore_node. Use when a node's assistant got worse. High tier.",
+  description:
+    "Restore a node to its latest stable tag ({node}/stable/…), secrets merged back, exactly like restore_node. Use when a node's assistant got worse. High tier.",
   tier: 'high',
   input: z.strictObject({ id: nodeId }),
   output: restoreOutput,

@@ -21,9 +21,17 @@ let base: string;
 let context: BrowserContext;
 let profile: string;
 
-const env = () => ({ ...(process.env as Record<string, string>), OCM_DATA_DIR: join(dir, 'data'), OCM_LOG_LEVEL: 'warn' });
+const env = () => ({
+  ...(process.env as Record<string, string>),
+  OCM_DATA_DIR: join(dir, 'data'),
+  OCM_LOG_LEVEL: 'warn',
+});
 async function ocmCall(tool: string, args: Record<string, unknown> = {}) {
-  const { stdout } = await run(process.execPath, [OCM_BIN, 'call', tool, '--args', JSON.stringify(args), '--json'], { cwd: REPO, env: env(), timeout: 120_000 });
+  const { stdout } = await run(
+    process.execPath,
+    [OCM_BIN, 'call', tool, '--args', JSON.stringify(args), '--json'],
+    { cwd: REPO, env: env(), timeout: 120_000 },
+  );
   return JSON.parse(stdout);
 }
 
@@ -53,7 +61,15 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
     viewport: { width: 1280, height: 900 },
   });
   mkdirSync(artifacts, { recursive: true });
@@ -105,7 +121,10 @@ describe('the demo', () => {
   });
 
   it('opens a node and shows its backups and the diff of a real change', async () => {
-    appendFileSync(join(dir, 'data', 'fleet', 'g3s-03', 'state', 'workspace', 'SOUL.md'), '\nSpeak like a lighthouse keeper.\n');
+    appendFileSync(
+      join(dir, 'data', 'fleet', 'g3s-03', 'state', 'workspace', 'SOUL.md'),
+      '\nSpeak like a lighthouse keeper.\n',
+    );
     const backup = await ocmCall('backup_node', { id: 'g3s-03', note: 'demo e2e' });
     expect(backup.changed).toBe(true);
 
@@ -114,7 +133,10 @@ describe('the demo', () => {
     await Promise.all([page.waitForURL(`${base}/nodes/g3s-03`), page.click('.card[data-node="g3s-03"]')]);
     expect(await page.locator('table.backups tbody tr').count()).toBe(2);
     expect(await page.locator('table.backups tbody tr').first().textContent()).toContain('g3s-03/manual/');
-    await Promise.all([page.waitForURL(/\/diff\?/), page.locator('table.backups tbody tr').first().locator('a', { hasText: 'changes' }).click()]);
+    await Promise.all([
+      page.waitForURL(/\/diff\?/),
+      page.locator('table.backups tbody tr').first().locator('a', { hasText: 'changes' }).click(),
+    ]);
     expect(await page.locator('.diff .add').allTextContents()).toContain('+Speak like a lighthouse keeper.');
     await page.screenshot({ path: join(artifacts, 'demo-diff-1280.png'), fullPage: true });
   });

@@ -1,12 +1,18 @@
 // Real MCP clients (the SDK's Client) over stdio (`ocm mcp`) and Streamable HTTP (`ocm serve`).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { childEnv, OCM_BIN, type OcmHome, REPO } from './ocm-env.ts';
 
 export async function stdioClient(home: OcmHome, name = 'vitest'): Promise<Client> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [OCM_BIN, 'mcp'], env: childEnv(home), cwd: REPO, stderr: 'pipe' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [OCM_BIN, 'mcp'],
+    env: childEnv(home),
+    cwd: REPO,
+    stderr: 'pipe',
+  });
   const client = new Client({ name, version: '1.0.0' });
   await client.connect(transport);
   return client;
@@ -19,7 +25,10 @@ export interface ServeProcess {
 }
 
 /** Start `ocm serve` on a free port and wait for it to say where it listens. */
-export async function startServe(home: OcmHome, extraEnv: Record<string, string> = {}): Promise<ServeProcess> {
+export async function startServe(
+  home: OcmHome,
+  extraEnv: Record<string, string> = {},
+): Promise<ServeProcess> {
   const child = spawn(process.execPath, [OCM_BIN, 'serve'], {
     env: childEnv(home, { OCM_HTTP_PORT: '0', OCM_LOG_LEVEL: 'info', ...extraEnv }),
     cwd: REPO,
@@ -51,7 +60,9 @@ export async function startServe(home: OcmHome, extraEnv: Record<string, string>
 }
 
 export async function httpClient(url: string, token: string, name = 'vitest-http'): Promise<Client> {
-  const transport = new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
+  const transport = new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  });
   const client = new Client({ name, version: '1.0.0' });
   await client.connect(transport);
   return client;

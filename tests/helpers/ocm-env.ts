@@ -1,5 +1,5 @@
 // A throwaway OCM home for a test: its own data dir, code file and config, removed afterwards.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,10 @@ export interface OcmHome {
 export function makeOcmHome(config: Record<string, unknown> = {}): OcmHome {
   const dir = mkdtempSync(join(tmpdir(), 'ocm-test-'));
   const codeFile = join(dir, 'codes.log');
-  writeFileSync(join(dir, 'ocm.config.json'), JSON.stringify({ dataDir: join(dir, 'data'), ...config }, null, 2));
+  writeFileSync(
+    join(dir, 'ocm.config.json'),
+    JSON.stringify({ dataDir: join(dir, 'data'), ...config }, null, 2),
+  );
   const env = {
     OCM_CONFIG: join(dir, 'ocm.config.json'),
     OCM_DATA_DIR: join(dir, 'data'),
