@@ -63,6 +63,7 @@ export const backupAll = defineTool({
     committed: z.number(),
     unchanged: z.number(),
     failed: z.number(),
+    snapshots_removed: z.number().describe('Snapshot branches older than the retention, deleted'),
     pushed: z.boolean(),
     push_error: z.string().nullable(),
   }),
@@ -90,9 +91,12 @@ export const backupAll = defineTool({
         progress(++done, ids.length, id);
       }
     });
+    // Snapshot branches older than the retention go in the same sweep (main is never rewritten).
+    const cleanup = await (await backupRepo(ocm)).cleanupSnapshots(ocm.config.backup.snapshotRetentionDays, Date.now());
     const push = await pushBackups(ocm);
     return {
       results,
+      snapshots_removed: cleanup.deleted.length,
       committed: results.filter((r) => r.ok && r.changed).length,
       unchanged: results.filter((r) => r.ok && !r.changed).length,
       failed: results.filter((r) => !r.ok).length,
