@@ -24,6 +24,20 @@ export function scrubParams(args: unknown): unknown {
   return out;
 }
 
+/** An audit_log row as stored. */
+export interface AuditRow {
+  id: number;
+  operator: string;
+  operator_detail: string | null;
+  action: string;
+  target: string | null;
+  params: string | null;
+  result: string;
+  error_message: string | null;
+  duration_ms: number | null;
+  created_at: number;
+}
+
 export interface AuditEntry {
   operator: 'mcp' | 'web' | 'cron' | 'cli' | 'telegram' | 'system';
   operatorDetail: string;

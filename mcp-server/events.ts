@@ -14,6 +14,17 @@ export type EventType =
   | 'status'
   | 'operation';
 
+/** An events row as stored. */
+export interface EventRow {
+  id: number;
+  node_id: string | null;
+  type: string;
+  severity: Severity;
+  message: string;
+  details: string | null;
+  created_at: number;
+}
+
 export function recordEvent(
   db: Db,
   event: { node?: string | null; type: EventType; severity?: Severity; message: string; details?: unknown },

@@ -1,8 +1,10 @@
 // The read-only SQL the status page needs, over the same tables the tools write. Nothing here
 // writes: the page polls every few seconds, and a view must never change the fleet or its records.
+import type { AuditRow } from '../mcp-server/audit.ts';
 import type { Db } from '../mcp-server/db/index.ts';
+import type { EventRow, Severity } from '../mcp-server/events.ts';
 
-export type Severity = 'info' | 'warn' | 'error' | 'critical';
+export type { Severity };
 export const SEVERITIES: readonly Severity[] = ['info', 'warn', 'error', 'critical'];
 export const EVENT_TYPES = [
   'install',
@@ -51,28 +53,8 @@ export interface ScoreRow {
   created_at: number;
 }
 
-export interface EventRow {
-  id: number;
-  node_id: string | null;
-  type: string;
-  severity: Severity;
-  message: string;
-  details: string | null;
-  created_at: number;
-}
-
-export interface AuditRow {
-  id: number;
-  operator: string;
-  operator_detail: string | null;
-  action: string;
-  target: string | null;
-  params: string | null;
-  result: string;
-  error_message: string | null;
-  duration_ms: number | null;
-  created_at: number;
-}
+export type { AuditRow } from '../mcp-server/audit.ts';
+export type { EventRow } from '../mcp-server/events.ts';
 
 export interface AlertRow {
   id: number;

@@ -92,7 +92,10 @@ export const backupAll = defineTool({
       }
     });
     // Snapshot branches older than the retention go in the same sweep (main is never rewritten).
-    const cleanup = await (await backupRepo(ocm)).cleanupSnapshots(ocm.config.backup.snapshotRetentionDays, Date.now());
+    const cleanup = await (await backupRepo(ocm)).cleanupSnapshots(
+      ocm.config.backup.snapshotRetentionDays,
+      Date.now(),
+    );
     const push = await pushBackups(ocm);
     return {
       results,

@@ -1,5 +1,7 @@
 // Read-only history: fleet events and the audit log.
 import { z } from 'zod';
+import type { AuditRow } from '../audit.ts';
+import type { EventRow } from '../events.ts';
 import { nodeId } from '../ids.ts';
 import { defineTool } from '../tool.ts';
 
@@ -55,15 +57,7 @@ export const listEvents = defineTool({
         from ? Date.parse(from) : 0,
         ...allowed,
         max,
-      ) as {
-      id: number;
-      node_id: string | null;
-      type: string;
-      severity: 'info' | 'warn' | 'error' | 'critical';
-      message: string;
-      details: string | null;
-      created_at: number;
-    }[];
+      ) as EventRow[];
     return {
       events: rows.map((r) => ({
         id: r.id,
@@ -124,18 +118,7 @@ export const auditLog = defineTool({
         result ?? null,
         from ? Date.parse(from) : 0,
         max,
-      ) as {
-      id: number;
-      operator: string;
-      operator_detail: string | null;
-      action: string;
-      target: string | null;
-      params: string | null;
-      result: string;
-      error_message: string | null;
-      duration_ms: number | null;
-      created_at: number;
-    }[];
+      ) as AuditRow[];
     return {
       entries: rows.map((r) => ({
         id: r.id,

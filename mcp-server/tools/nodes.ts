@@ -47,17 +47,13 @@ export const getNode = defineTool({
   },
 });
 
+/** Every registration field, each optional: add_node and update_node take the same ones. */
+const registrationFields = z.object(nodeFields).partial().shape;
+
 const addNodeInput = z.strictObject({
   id: nodeId.describe('New node id: lowercase letters, digits and "-", e.g. g3s-06'),
-  name: nodeFields.name.optional(),
+  ...registrationFields,
   host: nodeFields.host.optional().describe('DNS name or IP (required for ssh nodes)'),
-  port: nodeFields.port.optional(),
-  user: nodeFields.user.optional(),
-  transport: nodeFields.transport.optional(),
-  role: nodeFields.role.optional(),
-  key_path: nodeFields.key_path.optional(),
-  openclaw_path: nodeFields.openclaw_path.optional(),
-  tags: nodeFields.tags.optional(),
   test: z.boolean().default(true).describe('Connect after registering and report the result (default true)'),
 });
 
@@ -109,15 +105,7 @@ export const updateNode = defineTool({
   tier: 'medium',
   input: z.strictObject({
     id: nodeId,
-    name: nodeFields.name.optional(),
-    host: nodeFields.host.optional(),
-    port: nodeFields.port.optional(),
-    user: nodeFields.user.optional(),
-    transport: nodeFields.transport.optional(),
-    role: nodeFields.role.optional(),
-    key_path: nodeFields.key_path.optional(),
-    openclaw_path: nodeFields.openclaw_path.optional(),
-    tags: nodeFields.tags.optional(),
+    ...registrationFields,
     reset_host_key: z.boolean().optional().describe('Forget the pinned host key (after a reinstall)'),
   }),
   output: z.object({ node: nodeSchema, changed: z.array(z.string()) }),

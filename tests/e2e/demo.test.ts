@@ -7,9 +7,10 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPct } from '../../web/views/format.ts';
+import { type Browser, launchChromium } from '../helpers/chromium.ts';
 import { OCM_BIN, REPO } from '../helpers/ocm-env.ts';
 
 const run = promisify(execFile);
@@ -19,7 +20,7 @@ let dir: string;
 let demo: ChildProcess;
 let base: string;
 let context: BrowserContext;
-let profile: string;
+let browser: Browser;
 
 const env = () => ({
   ...(process.env as Record<string, string>),
@@ -57,32 +58,18 @@ beforeAll(async () => {
     demo.stderr?.on('data', read);
     demo.once('exit', (code) => reject(new Error(`demo exited (${code}):\n${out}`)));
   });
-  profile = mkdtempSync(join(tmpdir(), 'ocm-demo-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-    viewport: { width: 1280, height: 900 },
-  });
+  browser = await launchChromium();
+  context = browser.context;
   mkdirSync(artifacts, { recursive: true });
 }, 180_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   if (demo && demo.exitCode === null) {
     const exited = new Promise((resolve) => demo.once('exit', resolve));
     demo.kill('SIGTERM');
     await exited;
   }
-  if (profile) rmSync(profile, { recursive: true, force: true });
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../mcp-server/config.ts';
 import { type Ocm, openOcm } from '../../mcp-server/ocm.ts';
@@ -13,6 +13,7 @@ import { createWebApp } from '../../web/app.ts';
 import type { BackupDiffFn } from '../../web/views/diff.ts';
 import { formatPct } from '../../web/views/format.ts';
 import { type SeededFleet, seedFleet } from '../fixtures/status-fleet.ts';
+import { type Browser, launchChromium } from '../helpers/chromium.ts';
 
 const PASSWORD = 'e2e-dashboard-password';
 const artifacts = join(import.meta.dirname, '..', 'artifacts');
@@ -48,7 +49,7 @@ describe('status page in Chromium', () => {
   let server: ServerType;
   let base: string;
   let context: BrowserContext;
-  let profile: string;
+  let browser: Browser;
   const cspViolations: string[] = [];
 
   beforeAll(async () => {
@@ -61,21 +62,8 @@ describe('status page in Chromium', () => {
     server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    profile = mkdtempSync(join(tmpdir(), 'ocm-e2e-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
+    browser = await launchChromium();
+    context = browser.context;
     context.on('console', (msg) => {
       if (/Content Security Policy|Refused to/i.test(msg.text())) cspViolations.push(msg.text());
     });
@@ -83,10 +71,9 @@ describe('status page in Chromium', () => {
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await ocm?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -13,12 +13,11 @@ import {
   renameSync,
   writeFileSync,
 } from 'node:fs';
-import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { seedState } from './seed-state.ts';
-import { descendants, ensureKeyPair, freePort, startSshd, writeAuthorizedKeys } from './sshd.ts';
+import { descendants, ensureKeyPair, freePort, startSshd, waitForPort, writeAuthorizedKeys } from './sshd.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const AGENT_PATH = join(REPO, 'agent', 'ocm-agent.sh');
@@ -195,25 +194,6 @@ async function killSshd(sshdPid: number | null): Promise<void> {
   for (const session of sessions) signal(session, 'SIGKILL');
   const left = await waitUntilDead([sshdPid as number, ...sessions], 5000);
   if (left.length) throw new Error(`sshd ${sshdPid}: processes ${left.join(', ')} did not exit`);
-}
-
-function waitForPort(port: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((done) => {
-    const attempt = () => {
-      const socket = connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => {
-        socket.destroy();
-        done(true);
-      });
-      socket.once('error', () => {
-        socket.destroy();
-        if (Date.now() > deadline) done(false);
-        else setTimeout(attempt, 50);
-      });
-    };
-    attempt();
-  });
 }
 
 /** A TypeScript entry point as its own detached process (own session: no terminal signal reaches it). */

@@ -270,7 +270,12 @@ function versionAtLeast(banner: string, major: number, minor: number): boolean {
   return gotMajor > major || (gotMajor === major && gotMinor >= minor);
 }
 
-function waitForPort(port: number, timeoutMs: number, gaveUp: () => boolean): Promise<boolean> {
+/** Wait until 127.0.0.1:port accepts a connection; false after `timeoutMs` or once `gaveUp()`. */
+export function waitForPort(
+  port: number,
+  timeoutMs: number,
+  gaveUp: () => boolean = () => false,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((done) => {
     const attempt = () => {
