@@ -16,6 +16,19 @@ export interface PendingConfirmation {
   code_sent_to?: string[];
 }
 
+/** What anyone may see of a pending confirmation: never its token or code. */
+export interface PendingSummary {
+  /** The first 12 hex of the token's hash: enough to name it, useless to confirm with. */
+  id: string;
+  tool: string;
+  tier: Tier;
+  plan: string;
+  target: string | null;
+  caller: string;
+  created_at: number;
+  expires_at: number;
+}
+
 interface ConfirmationRow {
   token: string;
   tool: string;
@@ -195,23 +208,23 @@ export class Confirmations {
   }
 
   /** Pending, unexpired confirmations. Never includes tokens or codes. */
-  pending(): {
-    id: string;
-    tool: string;
-    tier: Tier;
-    plan: string;
-    target: string | null;
-    caller: string;
-    created_at: number;
-    expires_at: number;
-  }[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT token, tool, tier, plan, target, caller, created_at, expires_at FROM confirmations WHERE status = 'pending' AND expires_at > ? ORDER BY created_at`,
-        )
-        .all(Date.now()) as ConfirmationRow[]
-    ).map((r) => ({
+  pending(): PendingSummary[] {
+    return this.pendingRows().map(({ code: _code, ...summary }) => summary);
+  }
+
+  /** For the status page's dashboard channel only: pending confirmations with their codes. */
+  pendingWithCodes(): (PendingSummary & { code: string | null })[] {
+    return this.pendingRows();
+  }
+
+  private pendingRows(): (PendingSummary & { code: string | null })[] {
+    const rows = this.db
+      .prepare(
+        `SELECT token, tool, tier, plan, target, caller, created_at, expires_at, dashboard_code FROM confirmations
+         WHERE status = 'pending' AND expires_at > ? ORDER BY created_at`,
+      )
+      .all(Date.now()) as ConfirmationRow[];
+    return rows.map((r) => ({
       id: r.token.slice(0, 12),
       tool: r.tool,
       tier: r.tier,
@@ -220,26 +233,8 @@ export class Confirmations {
       caller: r.caller,
       created_at: r.created_at,
       expires_at: r.expires_at,
+      code: r.dashboard_code,
     }));
-  }
-
-  /** For the status page's dashboard channel only: pending confirmations with their codes. */
-  pendingWithCodes(): {
-    id: string;
-    tool: string;
-    tier: Tier;
-    plan: string;
-    target: string | null;
-    caller: string;
-    expires_at: number;
-    code: string | null;
-  }[] {
-    return this.pending().map((p) => {
-      const row = this.db
-        .prepare('SELECT dashboard_code FROM confirmations WHERE token LIKE ?')
-        .get(`${p.id}%`) as { dashboard_code: string | null };
-      return { ...p, code: row?.dashboard_code ?? null };
-    });
   }
 
   private settle(key: string, status: 'used' | 'burned' | 'cancelled' | 'expired', attempts?: number): void {

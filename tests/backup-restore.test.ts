@@ -11,35 +11,17 @@ import { loadConfig } from '../mcp-server/config.ts';
 import { type Ocm, openOcm } from '../mcp-server/ocm.ts';
 import type { Caller } from '../mcp-server/tool.ts';
 import { type Fleet, startFleet } from './harness/fleet.ts';
+import { type Operator, operator } from './helpers/operator.ts';
 
-const operator: Caller = { kind: 'cli', detail: 'cli:backup-test' };
+const person: Caller = { kind: 'cli', detail: 'cli:backup-test' };
 let fleet: Fleet;
 let ocm: Ocm;
-let codeFile: string;
+let ok: Operator['ok'];
 
 const git = (...args: string[]) =>
   execFileSync('git', ['-C', ocm.config.backup.repoDir as string, ...args], { encoding: 'utf8' });
 const commitCount = () => Number(git('rev-list', '--count', 'main').trim());
 const stateOf = (id: string) => fleet.nodes.find((n) => n.id === id)?.stateDir as string;
-
-/** Call a tool the way a careful human would: read the plan, confirm, read the code back. */
-async function ok(tool: string, args: Record<string, unknown>) {
-  let outcome = await ocm.tools.call(tool, args, operator);
-  if (outcome.kind === 'confirmation_required') {
-    const { confirm_token, tier } = outcome.data;
-    const code = tier === 'high' ? lastCode(confirm_token) : undefined;
-    outcome = await ocm.tools.call(tool, { ...args, confirm_token, security_code: code }, operator);
-  }
-  if (outcome.kind !== 'ok') throw new Error(`${tool}: ${JSON.stringify(outcome)}`);
-  return outcome.data as Record<string, any>;
-}
-function lastCode(token: string): string {
-  const lines = readFileSync(codeFile, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
-  return lines.reverse().find((l) => token.startsWith(l.token)).code;
-}
 
 beforeAll(async () => {
   fleet = await startFleet({ dir: mkdtempSync(join(tmpdir(), 'ocm-backup-')), nodes: 3, real: 1 });
@@ -47,7 +29,7 @@ beforeAll(async () => {
   const config = JSON.parse(readFileSync(configPath, 'utf8'));
   writeFileSync(configPath, JSON.stringify({ ...config, backup: { restoreWaitMs: 500 } }, null, 2));
   ocm = await openOcm({ config: loadConfig({ ...process.env, ...fleet.env, OCM_LOG_LEVEL: 'error' }) });
-  codeFile = fleet.env.OCM_CODE_FILE;
+  ({ ok } = operator(ocm, person));
   await backupRepo(ocm);
 }, 300_000);
 afterAll(async () => {
@@ -132,7 +114,7 @@ describe('rollback', () => {
     writeFileSync(soulPath, 'I am somebody else now.\n');
     writeFileSync(join(state, 'workspace', 'MEMORY.md'), 'forgot everything\n');
 
-    const first = await ocm.tools.call('rollback_node', { id: 'g3s-02' }, operator);
+    const first = await ocm.tools.call('rollback_node', { id: 'g3s-02' }, person);
     expect(first.kind).toBe('confirmation_required');
     expect((first as { data: { plan: string } }).data.plan).toMatch(/g3s-02\/stable\//);
     const result = await ok('rollback_node', { id: 'g3s-02' });

@@ -7,30 +7,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../mcp-server/config.ts';
 import { type Ocm, openOcm } from '../mcp-server/ocm.ts';
-import type { Caller } from '../mcp-server/tool.ts';
 import { type Fleet, startFleet } from './harness/fleet.ts';
+import { type Operator, operator } from './helpers/operator.ts';
 
-const operator: Caller = { kind: 'cli', detail: 'cli:fleet-status-test' };
 let fleet: Fleet;
 let ocm: Ocm;
+let call: Operator['call'];
+let ok: Operator['ok'];
 
-async function call(tool: string, args: Record<string, unknown>) {
-  let outcome = await ocm.tools.call(tool, args, operator);
-  if (outcome.kind === 'confirmation_required')
-    outcome = await ocm.tools.call(tool, { ...args, confirm_token: outcome.data.confirm_token }, operator);
-  return outcome;
-}
-async function ok(tool: string, args: Record<string, unknown>) {
-  const outcome = await call(tool, args);
-  if (outcome.kind !== 'ok') throw new Error(`${tool}: ${JSON.stringify(outcome)}`);
-  return outcome.data as Record<string, any>;
-}
 const byId = (data: Record<string, any>) =>
   new Map((data.nodes as { id: string }[]).map((n) => [n.id, n as Record<string, any>]));
 
 beforeAll(async () => {
   fleet = await startFleet({ dir: mkdtempSync(join(tmpdir(), 'ocm-fleet-status-')), nodes: 5 });
   ocm = await openOcm({ config: loadConfig({ ...process.env, ...fleet.env, OCM_LOG_LEVEL: 'error' }) });
+  ({ call, ok } = operator(ocm, { kind: 'cli', detail: 'cli:fleet-status-test' }));
 }, 180_000);
 afterAll(async () => {
   await ocm?.close();
@@ -83,7 +74,11 @@ describe('cluster_status on a 5-node sim fleet', () => {
 
   it('restart_node restarts the gateway after confirmation and health-checks it', async () => {
     const before = (await ok('node_status', { id: 'g3s-04' })).gateway_pid;
-    const first = await ocm.tools.call('restart_node', { id: 'g3s-04' }, operator);
+    const first = await ocm.tools.call(
+      'restart_node',
+      { id: 'g3s-04' },
+      { kind: 'cli', detail: 'cli:fleet-status-test' },
+    );
     expect(first.kind).toBe('confirmation_required');
     const result = await ok('restart_node', { id: 'g3s-04' });
     expect(result.healthy).toBe(true);

@@ -11,22 +11,17 @@ import { fleetAccess } from '../mcp-server/nodes/status.ts';
 import { type Ocm, openOcm } from '../mcp-server/ocm.ts';
 import type { Caller } from '../mcp-server/tool.ts';
 import { type Fleet, startFleet } from './harness/fleet.ts';
+import { type Operator, operator } from './helpers/operator.ts';
 
-const operator: Caller = { kind: 'cli', detail: 'cli:real-node-test' };
+const person: Caller = { kind: 'cli', detail: 'cli:real-node-test' };
 let fleet: Fleet;
 let ocm: Ocm;
-
-async function ok(tool: string, args: Record<string, unknown>) {
-  let outcome = await ocm.tools.call(tool, args, operator);
-  if (outcome.kind === 'confirmation_required')
-    outcome = await ocm.tools.call(tool, { ...args, confirm_token: outcome.data.confirm_token }, operator);
-  if (outcome.kind !== 'ok') throw new Error(`${tool}: ${JSON.stringify(outcome)}`);
-  return outcome.data as Record<string, any>;
-}
+let ok: Operator['ok'];
 
 beforeAll(async () => {
   fleet = await startFleet({ dir: mkdtempSync(join(tmpdir(), 'ocm-real-')), nodes: 1, real: 1 });
   ocm = await openOcm({ config: loadConfig({ ...process.env, ...fleet.env, OCM_LOG_LEVEL: 'error' }) });
+  ({ ok } = operator(ocm, person));
 }, 300_000);
 afterAll(async () => {
   await ocm?.close();
@@ -45,7 +40,7 @@ describe('a real OpenClaw node', () => {
 
   it('restart_node, once confirmed, restarts the real gateway and node_health is OK afterwards', async () => {
     const before = (await ok('node_status', { id: 'g3s-01' })).gateway_pid;
-    const pending = await ocm.tools.call('restart_node', { id: 'g3s-01', wait_s: 120 }, operator);
+    const pending = await ocm.tools.call('restart_node', { id: 'g3s-01', wait_s: 120 }, person);
     expect(pending.kind).toBe('confirmation_required');
     const restarted = await ok('restart_node', { id: 'g3s-01', wait_s: 120 });
     expect(restarted.healthy).toBe(true);

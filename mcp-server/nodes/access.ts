@@ -71,6 +71,7 @@ export class FleetAccess implements NodeAccess {
 
   /** The agent's `status`, bounded by `timeoutMs` overall (connect included). */
   async status(id: string, timeoutMs: number): Promise<AgentStatus> {
+    this.connections.get(this.address(this.row(id))).retryNow?.();
     return withDeadline(id, timeoutMs, async () =>
       (await this.agent(id)).run('status', [], { timeoutMs, schema: agentStatusSchema }),
     );

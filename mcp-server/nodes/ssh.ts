@@ -227,6 +227,10 @@ export class SshTransport implements NodeTransport {
     );
   }
 
+  retryNow(): void {
+    this.retryAt = 0;
+  }
+
   /** The ready connection, opening one if needed; after failures, waits out a growing backoff. */
   private connection(): Promise<Client> {
     if (this.closed) return Promise.reject(new NodeUnreachable(this.nodeId, 'transport closed'));

@@ -31,6 +31,12 @@ export interface NodeTransport {
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /** Write a file on the node (creating parent directories), atomically, with the given mode. */
   writeFile(path: string, content: Buffer, mode: number): Promise<void>;
+  /**
+   * Try to connect on the next call even if a recent attempt failed. Explicit checks (a status
+   * sweep, test_ssh) use it so a node that just came back is seen at once; other calls keep the
+   * backoff that spares a dead node from being hammered.
+   */
+  retryNow?(): void;
   /** The pinned host key fingerprint (ssh) or null (local). */
   hostKeyFingerprint(): string | null;
   close(): Promise<void>;
