@@ -1,4 +1,4 @@
-OCM_AGENT_VERSION="0.1.0"
+OCM_AGENT_VERSION="0.1.1"
 # shellcheck shell=bash
 #
 # ocm-agent: the node-side half of OCM. OCM uploads this one file to every node and runs
@@ -962,6 +962,23 @@ take_restore_lock() {
     mkdir "$LOCK_DIR" 2>/dev/null || { LOCK_DIR=; fail "cannot take the restore lock $OCM_DIR/restore.lock"; }
   fi
   printf '%s\n' "$$" >"$LOCK_DIR/pid"
+  # Holding the lock, nothing else is restoring: whatever a killed restore left behind goes now.
+  # The incoming archive holds this node's own secrets, so it must not linger.
+  sweep_leftovers 'incoming.*' 0
+  sweep_leftovers 'restore.??????' 0
+}
+
+# Remove this agent's temp files named like $1 that are older than $2 minutes (0: any age).
+# A killed agent cannot run its EXIT trap, so the next run cleans up after it.
+sweep_leftovers() {
+  local pattern=$1 minutes=$2 path
+  if [ "$minutes" -gt 0 ]; then
+    find "$OCM_DIR" -maxdepth 1 -name "$pattern" -mmin +"$minutes" 2>/dev/null
+  else
+    find "$OCM_DIR" -maxdepth 1 -name "$pattern" 2>/dev/null
+  fi | while IFS= read -r path; do
+    [ -n "$path" ] && rm -rf "$path"
+  done
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -1372,6 +1389,7 @@ verb_backup() {
   resolve_workspace
   [ -d "$WS" ] || say "no workspace at $WS; backing up the config only"
   ensure_ocm_dir
+  sweep_leftovers 'backup.??????' 60
   # Not JSON: the tar goes to stdout. A failure mid-stream can only be reported on stderr.
   write_backup_tar with-cron || {
     say "backup failed"

@@ -21,10 +21,12 @@ import Database from 'better-sqlite3';
 import tar from 'tar-stream';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { agentScriptVersion } from '../mcp-server/nodes/agent-client.ts';
 import { plantWorkspaceSymlink, type SeededState, seedState } from '../tests/harness/seed-state.ts';
 
 const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const AGENT = join(REPO, 'agent', 'ocm-agent.sh');
+const AGENT_VERSION = agentScriptVersion(readFileSync(AGENT, 'utf8'));
 const SIM_BIN = join(REPO, 'tests', 'harness', 'sim');
 
 interface Run {
@@ -200,12 +202,12 @@ describe('ocm-agent.sh basics', () => {
 
   it('answers version, status and openclaw-version with the contract shapes', async () => {
     const version = await json(node.stateDir, ['version']);
-    expect(version).toMatchObject({ code: 0, body: { agent_version: '0.1.0' } });
+    expect(version).toMatchObject({ code: 0, body: { agent_version: AGENT_VERSION } });
 
     const status = await json(node.stateDir, ['status']);
     expect(status.code).toBe(0);
     const shape = z.object({
-      agent_version: z.literal('0.1.0'),
+      agent_version: z.literal(AGENT_VERSION),
       hostname: z.string().min(1),
       os: z.enum(['Linux', 'Darwin']),
       arch: z.string().min(1),
@@ -630,6 +632,17 @@ describe('restore', () => {
     expect(undo.code, undo.stderr).toBe(0);
     expect(undo.body).toMatchObject({ ok: true, undo_id: restore.body.undo_id });
     expect(snapshot(node.stateDir)).toEqual(drifted);
+  });
+
+  it('clears what a killed restore left behind (its archive holds the node’s secrets)', async () => {
+    const backup = (await runAgent(node.stateDir, ['backup'])).stdout;
+    const ocmDir = join(node.stateDir, '.ocm');
+    writeFileSync(join(ocmDir, 'incoming.Xk3v9Q'), 'leftover archive with secrets');
+    mkdirSync(join(ocmDir, 'restore.Ab12Cd'));
+    const restore = await json(node.stateDir, ['restore'], backup);
+    expect(restore.code, restore.stderr).toBe(0);
+    const left = readdirSync(ocmDir).filter((f) => /^(incoming|restore)\./.test(f));
+    expect(left).toEqual([]);
   });
 
   it('keeps the last five undo copies', async () => {

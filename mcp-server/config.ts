@@ -83,6 +83,8 @@ export const configSchema = z.strictObject({
       pushRetries: z.number().int().min(0).max(10).default(3),
       concurrency: z.number().int().min(1).max(64).default(8),
       restoreWaitMs: z.number().int().min(0).default(30_000),
+      /** After the wait, how long to keep health-checking before undoing a restore. */
+      healthWaitMs: z.number().int().min(0).default(60_000),
       snapshotRetentionDays: z.number().int().min(1).default(30),
     })
     .prefault({}),

@@ -93,7 +93,9 @@ export async function restoreNode(
 
   operation?.step(`waiting ${Math.round(ocm.config.backup.restoreWaitMs / 1000)} s, then health-checking`);
   await sleep(ocm.config.backup.restoreWaitMs);
-  const health = await waitHealthy(ocm, id, 60_000);
+  // A gateway the agent could not even start will not get healthy by waiting: check once, then undo.
+  const healthWait = restored.gateway_started === false ? 0 : ocm.config.backup.healthWaitMs;
+  const health = await waitHealthy(ocm, id, healthWait);
   if (!health.ok) {
     const failing = health.checks
       .filter((c) => !c.ok)

@@ -49,6 +49,7 @@ export const agentRestoreSchema = z.object({
   ok: z.boolean(),
   undo_id: z.string().optional(),
   files: z.number().optional(),
+  gateway_started: z.boolean().optional(),
 });
 
 export const agentConfigRawSchema = z.object({ path: z.string(), content_b64: z.string() });
