@@ -27,13 +27,13 @@ import { CommandFailed } from '../mcp-server/errors.ts';
 import type { OperationRow } from '../mcp-server/journal.ts';
 import { fleetAccess } from '../mcp-server/nodes/status.ts';
 import { type Ocm, openOcm } from '../mcp-server/ocm.ts';
-import type { CallOutcome } from '../mcp-server/registry.ts';
 import type { Caller } from '../mcp-server/tool.ts';
 import { type Fleet, isAlive, startFleet } from './harness/fleet.ts';
 import { plantWorkspaceSymlink, type SeededState } from './harness/seed-state.ts';
 import { REPO } from './helpers/ocm-env.ts';
+import { codeFromFile, operator } from './helpers/operator.ts';
 
-const operator: Caller = { kind: 'cli', detail: 'cli:backup-faults-test' };
+const person: Caller = { kind: 'cli', detail: 'cli:backup-faults-test' };
 let fleet: Fleet;
 let ocm: Ocm;
 
@@ -46,28 +46,12 @@ const git = (...args: string[]) =>
 const commitCount = () => Number(git('rev-list', '--count', '--all').trim());
 const stateOf = (id: string) => fleet.nodes.find((n) => n.id === id)?.stateDir as string;
 
-async function call(tool: string, args: Record<string, unknown>, on: Ocm = ocm): Promise<CallOutcome> {
-  let outcome = await on.tools.call(tool, args, operator);
-  if (outcome.kind === 'confirmation_required') {
-    const { confirm_token, tier } = outcome.data;
-    const code = tier === 'high' ? codeFor(confirm_token) : undefined;
-    outcome = await on.tools.call(tool, { ...args, confirm_token, security_code: code }, operator);
-  }
-  return outcome;
-}
-async function ok(tool: string, args: Record<string, unknown>, on: Ocm = ocm) {
-  const outcome = await call(tool, args, on);
-  if (outcome.kind !== 'ok') throw new Error(`${tool}: ${JSON.stringify(outcome)}`);
-  return outcome.data as Record<string, any>;
-}
+const call = (tool: string, args: Record<string, unknown>, on: Ocm = ocm) =>
+  operator(on, person).call(tool, args);
+const ok = (tool: string, args: Record<string, unknown>, on: Ocm = ocm) =>
+  operator(on, person).ok(tool, args);
 /** The high-tier code as the file channel delivered it (what the human would read back). */
-function codeFor(token: string): string {
-  const lines = readFileSync(fleet.env.OCM_CODE_FILE, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
-  return lines.reverse().find((l) => token.startsWith(l.token)).code;
-}
+const codeFor = (token: string) => codeFromFile(fleet.env.OCM_CODE_FILE, token);
 
 async function until(
   condition: () => boolean | Promise<boolean>,
@@ -378,7 +362,7 @@ describe('OCM killed mid-restore', () => {
     );
 
     try {
-      const first = await ocm.tools.call('restore_node', { id, ref: tag }, operator);
+      const first = await ocm.tools.call('restore_node', { id, ref: tag }, person);
       if (first.kind !== 'confirmation_required') throw new Error(JSON.stringify(first));
       const token = first.data.confirm_token;
       const restoreRow = () =>
@@ -399,7 +383,7 @@ describe('OCM killed mid-restore', () => {
           tag,
           token,
           codeFor(token),
-          operator.detail,
+          person.detail,
         ],
         { cwd: REPO, env: ocmEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
       );
