@@ -3,7 +3,7 @@
 // enforced in exactly one place, and what a caller sees is built from typed results in one place.
 import { z } from 'zod';
 import { type AuditResult, writeAudit } from './audit.ts';
-import type { Tier } from './config.ts';
+import { ConfigError, type Tier } from './config.ts';
 import type { PendingConfirmation } from './confirm.ts';
 import { CommandFailed, InvalidInput, isExpectedError, NodeUnreachable, Refused } from './errors.ts';
 import type { HeldLock } from './locks.ts';
@@ -105,7 +105,7 @@ export class ToolRegistry {
     }
     const unknown = (policy.allowTools ?? []).filter((name) => !this.tools.has(name));
     if (unknown.length) {
-      throw new Error(
+      throw new ConfigError(
         `allowTools names unknown tools: ${unknown.join(', ')} (known: ${[...this.tools.keys()].join(', ')})`,
       );
     }
