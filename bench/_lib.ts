@@ -136,27 +136,29 @@ export async function withFleet<T>(
 ): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'ocm-bench-'));
   let fleet: Fleet | undefined;
-  const interrupted = () => {
+  let interrupted = false;
+  // Stopping the fleet makes whatever `work` waits on fail promptly; the cleanup below then runs
+  // once, and the process ends with 130 instead of reporting that failure.
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
     process.stderr.write('\ninterrupted: stopping the fleet…\n');
-    void (fleet?.stop() ?? Promise.resolve())
-      .catch(() => undefined)
-      .finally(() => {
-        rmSync(dir, { recursive: true, force: true });
-        process.exit(130);
-      });
+    void fleet?.stop().catch(() => undefined);
   };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     fleet = await startFleet({ ...options, dir });
+    if (interrupted) throw new Error('interrupted while the fleet started');
     return await work(fleet);
   } finally {
-    process.off('SIGINT', interrupted);
-    process.off('SIGTERM', interrupted);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     try {
       await fleet?.stop();
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      if (interrupted) process.exit(130);
     }
   }
 }
