@@ -140,8 +140,8 @@ export async function sweepCli(bench: StatusBench, ids: readonly string[]): Prom
       { env: { ...process.env, ...bench.fleet.env, OCM_LOG_LEVEL: 'warn' } },
     ),
   );
-  const printed = JSON.parse(value.stdout.toString('utf8')) as ClusterStatus | { data: ClusterStatus };
-  expectAllOnline(VARIANTS.cli, 'summary' in printed ? printed : printed.data, ids);
+  // `--json` prints the tool's data as one JSON line.
+  expectAllOnline(VARIANTS.cli, JSON.parse(value.stdout.toString('utf8')) as ClusterStatus, ids);
   return ms;
 }
 
