@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // Structured logs are for operators; in test output only errors are worth a line.
+    env: { OCM_LOG_LEVEL: process.env.OCM_LOG_LEVEL ?? 'error' },
   },
 });

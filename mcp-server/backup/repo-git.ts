@@ -2,6 +2,7 @@
 // user or system config cannot override, every non-zero exit an error, and for commands that
 // reach the remote an environment with only the ssh command we chose and no terminal prompts.
 
+import { execFile } from 'node:child_process';
 import { type SimpleGit, type SimpleGitOptions, simpleGit } from 'simple-git';
 
 /** Ambient user or system settings must not sign, colour, re-encode or detach anything. */
@@ -16,7 +17,8 @@ const GIT_CONFIG = [
 ];
 
 // Note for callers: simple-git waits an extra 50 ms after a command that printed nothing, so hot
-// paths run `add --verbose` and `commit` without --quiet.
+// paths run `add --verbose` and `commit` without --quiet, and silent ref commands go through
+// `gitQuick` below.
 
 /** simple-git only fails a command that exits non-zero AND wrote to stderr; we want every failure. */
 const failOnNonZeroExit: SimpleGitOptions['errors'] = (error, result) => {
@@ -67,4 +69,24 @@ export function networkGit(dir: string, sshCommand: string | undefined, silentTi
 
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * One local git command that prints little or nothing (update-ref, tag, for-each-ref), run
+ * directly with the same settings: simple-git would wait 50 ms after each, and backups of many
+ * nodes run these in their serialized commit step. Argument array only; stdout on success.
+ */
+export function gitQuick(dir: string, args: readonly string[]): Promise<string> {
+  const configArgs = GIT_CONFIG.flatMap((setting) => ['-c', setting]);
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      [...configArgs, ...args],
+      { cwd: dir, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(String(stderr).trim() || err.message));
+        else resolve(String(stdout));
+      },
+    );
+  });
 }

@@ -30,7 +30,7 @@ import {
   VERSION_PATTERN,
 } from './ref-names.ts';
 import { checkRemoteUrl, displayRemoteUrl } from './remote-url.ts';
-import { errorText, localGit } from './repo-git.ts';
+import { errorText, gitQuick, localGit } from './repo-git.ts';
 import { BackupRemote, type PushResult, type RemoteOutcome } from './repo-remote.ts';
 
 export type { ConfigChange } from './config-changes.ts';
@@ -359,7 +359,7 @@ export class BackupRepo {
   }
 
   private async refExists(ref: string): Promise<boolean> {
-    const out = await this.git.raw(['for-each-ref', '--format=%(refname)', ref]);
+    const out = await gitQuick(this.dir, ['for-each-ref', '--format=%(refname)', ref]);
     return out.split('\n').includes(ref);
   }
 
@@ -584,7 +584,7 @@ export class BackupRepo {
         'refs/tags/',
         async (tag) => {
           const message = text?.trim() ? text : `${node} ${type} point ${new Date(at).toISOString()}`;
-          await this.git.raw(['tag', '--annotate', '--message', message, tag, sha]);
+          await gitQuick(this.dir, ['tag', '--annotate', '--message', message, tag, sha]);
         },
       );
       if (type === 'stable') {
@@ -635,7 +635,7 @@ export class BackupRepo {
         (seq) => snapshotBranchName(node, at, seq),
         'refs/heads/',
         // The empty old value makes git refuse if another process created it meanwhile.
-        (name) => this.git.raw(['update-ref', `refs/heads/${name}`, sha, '']).then(() => undefined),
+        (name) => gitQuick(this.dir, ['update-ref', `refs/heads/${name}`, sha, '']).then(() => undefined),
       ),
     );
   }

@@ -108,7 +108,11 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
 
   let hostKeyPath = resolve(options.hostKeyPath ?? join(dir, 'ssh_host_ed25519_key'));
-  let env = { ...(options.env ?? {}) };
+  // Sessions get a home of their own unless told otherwise: the machine's real ~/.bashrc (pyenv
+  // rehash and the like, run by bash for every ssh command) is slow and serialises parallel logins.
+  const sessionHome = join(dir, 'home');
+  mkdirSync(sessionHome, { recursive: true });
+  let env = { HOME: sessionHome, ...(options.env ?? {}) };
   const logPath = join(dir, 'sshd.log');
   const configPath = join(dir, 'sshd_config');
   const extraOptions = (await sshdSupportsPerSourcePenalties()) ? ['PerSourcePenalties no'] : [];
@@ -186,7 +190,7 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
     async restart(restartOptions?: RestartOptions) {
       await stop();
       if (restartOptions?.hostKeyPath) hostKeyPath = resolve(restartOptions.hostKeyPath);
-      if (restartOptions?.env) env = { ...restartOptions.env };
+      if (restartOptions?.env) env = { HOME: sessionHome, ...restartOptions.env };
       await launch();
     },
   };
