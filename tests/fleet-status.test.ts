@@ -1,13 +1,15 @@
 // Issue #3 acceptance 1 and 3: a 5-node sim fleet over real SSH, seen through OCM's tools — all
 // online with metrics; one node taken offline costs only its own timeout; it comes back; a changed
 // host key is refused; hostile values never reach a shell unescaped.
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../mcp-server/config.ts';
+import { agentScriptVersion } from '../mcp-server/nodes/agent-client.ts';
 import { type Ocm, openOcm } from '../mcp-server/ocm.ts';
 import { type Fleet, startFleet } from './harness/fleet.ts';
+import { REPO } from './helpers/ocm-env.ts';
 import { type Operator, operator } from './helpers/operator.ts';
 
 let fleet: Fleet;
@@ -83,6 +85,22 @@ describe('cluster_status on a 5-node sim fleet', () => {
     const result = await ok('restart_node', { id: 'g3s-04' });
     expect(result.healthy).toBe(true);
     expect(result.pid).not.toBe(before);
+  });
+
+  it('restart_all restarts the targets one at a time, each health-checked', async () => {
+    const result = await ok('restart_all', { targets: ['g3s-01', 'g3s-03'] });
+    expect(result.failed).toBeNull();
+    expect(result.restarted.map((r: { id: string; healthy: boolean }) => [r.id, r.healthy])).toEqual([
+      ['g3s-01', true],
+      ['g3s-03', true],
+    ]);
+  });
+
+  it('install_agent reports the agent version on every target', async () => {
+    const { results } = await ok('install_agent', { targets: 'all' });
+    const expected = agentScriptVersion(readFileSync(join(REPO, 'agent', 'ocm-agent.sh'), 'utf8'));
+    expect(results.map((r: { ok: boolean }) => r.ok)).toEqual([true, true, true, true, true]);
+    for (const r of results) expect(r.version).toBe(expected);
   });
 
   it('refuses a node whose host key changed, with a clear error, until it is re-pinned', async () => {
