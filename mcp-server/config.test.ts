@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ocm-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const withFile = (content: unknown) => {
   const path = join(dir, `c${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
