@@ -22,6 +22,7 @@ import tar from 'tar-stream';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { agentScriptVersion } from '../mcp-server/nodes/agent-client.ts';
+import { isAlive } from '../tests/harness/processes.ts';
 import { plantWorkspaceSymlink, type SeededState, seedState } from '../tests/harness/seed-state.ts';
 
 const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -154,21 +155,6 @@ function groupMembers(pgid: number): number[] {
     .map(([, pid]) => Number(pid));
 }
 
-/** Alive and not a zombie (an exited child of a slow-reaping init still answers kill -0). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return false;
-  }
-}
-
 const scratch: string[] = [];
 afterAll(() => {
   for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
@@ -266,7 +252,7 @@ describe('gateway control and health', () => {
     expect(start.body).toMatchObject({ ok: true, mode: 'command', running: true });
     const pid = start.body.pid as number;
     expect(Number.isInteger(pid)).toBe(true);
-    expect(alive(pid)).toBe(true);
+    expect(isAlive(pid)).toBe(true);
 
     const status = await json(node.stateDir, ['status']);
     expect(status.body.openclaw).toMatchObject({ running: true, pid });
@@ -288,8 +274,8 @@ describe('gateway control and health', () => {
 
     const stop = await json(node.stateDir, ['openclaw-stop']);
     expect(stop.body).toMatchObject({ ok: true, running: false, pid: null });
-    expect(alive(restart.body.pid as number)).toBe(false);
-    expect(alive(pid)).toBe(false);
+    expect(isAlive(restart.body.pid as number)).toBe(false);
+    expect(isAlive(pid)).toBe(false);
   });
 
   it('stop waits for the whole gateway group, not just the shell that started it', async () => {

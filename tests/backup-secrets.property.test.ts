@@ -10,7 +10,13 @@ import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupRepo } from '../mcp-server/backup/backup.ts';
-import { fakeToken, highEntropy, tokenShaped } from '../mcp-server/backup/fake-secrets.fixture.ts';
+import {
+  fakeToken,
+  highEntropy,
+  plainName,
+  secretPath,
+  tokenShaped,
+} from '../mcp-server/backup/fake-secrets.fixture.ts';
 import { loadConfig } from '../mcp-server/config.ts';
 import { type Ocm, openOcm } from '../mcp-server/ocm.ts';
 import type { CallOutcome } from '../mcp-server/registry.ts';
@@ -44,57 +50,8 @@ async function ok(tool: string, args: Record<string, unknown>) {
 
 // --- where secrets are planted ------------------------------------------------------------------
 
-const plainName = fc.constantFrom(
-  'agents',
-  'defaults',
-  'plugins',
-  'entries',
-  'weather',
-  'config',
-  'ui',
-  'x1',
-);
-const secretKeyName = fc.constantFrom(
-  'token',
-  'apiKey',
-  'api_key',
-  'botToken',
-  'appToken',
-  'webhookSecret',
-  'password',
-  'authorization',
-  'privateKey',
-  'cookie',
-  'clientSecret',
-  'secretAccessKey',
-  'X-Api-Key',
-);
-const envName = fc
-  .tuple(
-    fc.constantFrom('OPENAI', 'MY', 'GH', 'DB', 'SEARCH'),
-    fc.constantFrom('API_KEY', 'TOKEN', 'SECRET', 'PASSWORD', 'KEY'),
-  )
-  .map(([a, b]) => `${a}_${b}`);
 const someName = fc.stringMatching(/^[a-z][a-z0-9-]{0,11}$/);
-const provider = fc.constantFrom('openai', 'anthropic', 'gh', 'search', 'telegram', 'slack', 'default');
 
-/** SPEC §5: secret-looking keys at any depth, the known OpenClaw secret paths, env vars. */
-const secretPath: fc.Arbitrary<string[]> = fc.oneof(
-  fc.tuple(fc.array(plainName, { maxLength: 4 }), secretKeyName).map(([dirs, name]) => [...dirs, name]),
-  provider.map((c) => ['channels', c, 'botToken']),
-  fc.constantFrom('token', 'password').map((k) => ['gateway', 'auth', k]),
-  fc.constantFrom('token', 'password').map((k) => ['gateway', 'remote', k]),
-  provider.map((p) => ['models', 'providers', p, 'apiKey']),
-  fc.tuple(provider, someName).map(([p, h]) => ['models', 'providers', p, 'headers', h]),
-  envName.map((n) => ['env', 'vars', n]),
-  fc.tuple(provider, someName).map(([s, n]) => ['skills', 'entries', s, 'env', n]),
-  provider.map((s) => ['skills', 'entries', s, 'apiKey']),
-  fc
-    .tuple(provider, someName, fc.constantFrom('headers', 'env'))
-    .map(([s, n, where]) => ['mcp', 'servers', s, where, n]),
-  fc.constant<string[]>(['talk', 'apiKey']),
-  fc.constant<string[]>(['cron', 'webhookToken']),
-);
 const separator = fc.constantFrom(' ', '\n', '"', "'", '`', '=', ':', '(', ')', '/', ',', '\t');
 const prose = fc.lorem({ maxCount: 6 });
 

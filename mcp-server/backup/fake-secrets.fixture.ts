@@ -95,3 +95,69 @@ export const highEntropy: fc.Arbitrary<string> = fc
   .tuple(stringOf(`${ALNUM}!#%&*+,.;<>?@^_|~`, 16, 64), fc.constantFrom(...DIGITS), fc.constantFrom(...ALNUM))
   .map(([body, digit, letter]) => `${letter}${body}${digit}`)
   .filter((s) => !/^\$\{/.test(s) && new Set(s).size >= 6);
+
+// --- where redaction promises to look (SPEC §5), for property tests that plant secrets -----------
+
+/** Plain key names that never look secret, for the folders around a planted secret. */
+export const plainName = fc.constantFrom(
+  'agents',
+  'defaults',
+  'list',
+  'main',
+  'plugins',
+  'entries',
+  'weather',
+  'config',
+  'ui',
+  'x1',
+);
+
+const secretKeyName = fc.constantFrom(
+  'token',
+  'apiKey',
+  'api_key',
+  'botToken',
+  'appToken',
+  'webhookSecret',
+  'password',
+  'passwd',
+  'authorization',
+  'Authorization',
+  'privateKey',
+  'private_key',
+  'cookie',
+  'clientSecret',
+  'accessKey',
+  'secretAccessKey',
+  'X-Api-Key',
+  'signing-secret',
+  'SMTP_PASSWORD',
+);
+
+const envName = fc
+  .tuple(
+    fc.constantFrom('OPENAI', 'MY', 'GH', 'DB', ''),
+    fc.constantFrom('API_KEY', 'TOKEN', 'SECRET', 'PASSWORD', 'key'),
+  )
+  .map(([a, b]) => (a ? `${a}_${b}` : b));
+const anyName = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_-]{0,15}$/);
+const id = fc.constantFrom('openai', 'anthropic', 'gh', 'search', 'telegram', 'slack', 'default');
+
+/** Where redaction promises to look, SPEC §5: secret-looking keys anywhere and the known paths. */
+export const secretPath: fc.Arbitrary<string[]> = fc.oneof(
+  fc.tuple(fc.array(plainName, { maxLength: 4 }), secretKeyName).map(([dir, name]) => [...dir, name]),
+  id.map((c) => ['channels', c, 'botToken']),
+  fc.constantFrom('token', 'password').map((k) => ['gateway', 'auth', k]),
+  fc.constantFrom('token', 'password').map((k) => ['gateway', 'remote', k]),
+  id.map((p) => ['models', 'providers', p, 'apiKey']),
+  fc.tuple(id, anyName).map(([p, h]) => ['models', 'providers', p, 'headers', h]),
+  envName.map((n) => ['env', 'vars', n]),
+  envName.map((n) => ['env', n]),
+  fc.tuple(id, anyName).map(([s, n]) => ['skills', 'entries', s, 'env', n]),
+  id.map((s) => ['skills', 'entries', s, 'apiKey']),
+  fc
+    .tuple(id, anyName, fc.constantFrom('headers', 'env'))
+    .map(([s, n, where]) => ['mcp', 'servers', s, where, n]),
+  fc.constant<string[]>(['talk', 'apiKey']),
+  fc.constant<string[]>(['cron', 'webhookToken']),
+);

@@ -4,75 +4,11 @@
 import fc from 'fast-check';
 import JSON5 from 'json5';
 import { describe, expect, it } from 'vitest';
-import { highEntropy, tokenShaped } from './fake-secrets.fixture.ts';
+import { highEntropy, plainName, secretPath, tokenShaped } from './fake-secrets.fixture.ts';
 import { collectSecrets, restoreConfigSecrets, restoreTextSecrets } from './merge-secrets.ts';
 import { findSecretShapes, redactConfig, redactText } from './redact.ts';
 
 const hmacKey = fc.uint8Array({ minLength: 1, maxLength: 32 }).map((bytes) => Buffer.from(bytes));
-
-/** Plain key names that never look secret, for the folders around a planted secret. */
-const plainName = fc.constantFrom(
-  'agents',
-  'defaults',
-  'list',
-  'main',
-  'plugins',
-  'entries',
-  'weather',
-  'config',
-  'ui',
-  'x1',
-);
-
-const secretKeyName = fc.constantFrom(
-  'token',
-  'apiKey',
-  'api_key',
-  'botToken',
-  'appToken',
-  'webhookSecret',
-  'password',
-  'passwd',
-  'authorization',
-  'Authorization',
-  'privateKey',
-  'private_key',
-  'cookie',
-  'clientSecret',
-  'accessKey',
-  'secretAccessKey',
-  'X-Api-Key',
-  'signing-secret',
-  'SMTP_PASSWORD',
-);
-
-const envName = fc
-  .tuple(
-    fc.constantFrom('OPENAI', 'MY', 'GH', 'DB', ''),
-    fc.constantFrom('API_KEY', 'TOKEN', 'SECRET', 'PASSWORD', 'key'),
-  )
-  .map(([a, b]) => (a ? `${a}_${b}` : b));
-const anyName = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_-]{0,15}$/);
-const id = fc.constantFrom('openai', 'anthropic', 'gh', 'search', 'telegram', 'slack', 'default');
-
-/** Where redaction promises to look, SPEC §5: secret-looking keys anywhere and the known paths. */
-const secretPath: fc.Arbitrary<string[]> = fc.oneof(
-  fc.tuple(fc.array(plainName, { maxLength: 4 }), secretKeyName).map(([dir, name]) => [...dir, name]),
-  id.map((c) => ['channels', c, 'botToken']),
-  fc.constantFrom('token', 'password').map((k) => ['gateway', 'auth', k]),
-  fc.constantFrom('token', 'password').map((k) => ['gateway', 'remote', k]),
-  id.map((p) => ['models', 'providers', p, 'apiKey']),
-  fc.tuple(id, anyName).map(([p, h]) => ['models', 'providers', p, 'headers', h]),
-  envName.map((n) => ['env', 'vars', n]),
-  envName.map((n) => ['env', n]),
-  fc.tuple(id, anyName).map(([s, n]) => ['skills', 'entries', s, 'env', n]),
-  id.map((s) => ['skills', 'entries', s, 'apiKey']),
-  fc
-    .tuple(id, anyName, fc.constantFrom('headers', 'env'))
-    .map(([s, n, where]) => ['mcp', 'servers', s, where, n]),
-  fc.constant<string[]>(['talk', 'apiKey']),
-  fc.constant<string[]>(['cron', 'webhookToken']),
-);
 
 /** Somewhere a token may sit inside ordinary text: prompts, notes, URLs. */
 const textPath = fc.tuple(

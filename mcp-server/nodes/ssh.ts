@@ -145,8 +145,23 @@ export class SshTransport implements NodeTransport {
   ): Promise<ExecResult> {
     const output = new OutputCollector(options.maxOutputBytes ?? this.options.settings.maxOutputBytes);
     return new Promise((resolve, reject) => {
+      let refusals = 0;
       const onChannel = (err: Error | undefined, channel: ClientChannel) => {
         if (err) {
+          // sshd frees a finished session a moment after we see it close; under MaxSessions a
+          // new channel can be refused in that gap. Try again shortly, within the deadline.
+          if (/open failed|prohibited/i.test(err.message) && refusals < 20 && !deadline.aborted) {
+            refusals++;
+            setTimeout(() => {
+              try {
+                client.exec(command, onChannel);
+              } catch (retryError) {
+                this.forget(client);
+                reject(new StaleConnection(`connection lost: ${(retryError as Error).message}`));
+              }
+            }, 25 * refusals);
+            return;
+          }
           reject(new NodeUnreachable(this.nodeId, `could not open a session: ${err.message}`));
           return;
         }

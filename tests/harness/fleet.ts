@@ -16,6 +16,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { isAlive } from './processes.ts';
 import { seedState } from './seed-state.ts';
 import { descendants, ensureKeyPair, freePort, startSshd, waitForPort, writeAuthorizedKeys } from './sshd.ts';
 
@@ -128,28 +129,14 @@ export interface StartFleetOptions {
   roleOf?: (index: number) => 'production' | 'test' | 'standby';
 }
 
+export { isAlive };
+
 export function nodeIdFor(index: number): string {
   return `g3s-${String(index + 1).padStart(2, '0')}`;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Processes
-
-/** Alive and not a zombie: an exited child of a slow-reaping init still answers kill(pid, 0). */
-export function isAlive(processId: number | null | undefined): boolean {
-  if (!processId) return false;
-  try {
-    process.kill(processId, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${processId}/stat`, 'utf8');
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return false;
-  }
-}
 
 function signal(target: number, sig: NodeJS.Signals): void {
   try {

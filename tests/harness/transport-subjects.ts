@@ -1,6 +1,3 @@
-// The two transports under test, set up the way OCM uses them: `local` on this host, `ssh` to a
-// real sshd on 127.0.0.1 (root, like the test fleet). Shared by the transport and agent tests.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OcmConfig } from '../../mcp-server/config.ts';
 import { LocalTransport } from '../../mcp-server/nodes/local.ts';
@@ -26,6 +23,8 @@ export interface SshSubject extends Subject {
   /** The client's private key, authorized on this sshd. */
   keyPath: string;
 }
+
+export { isAlive } from './processes.ts';
 
 export function localSubject(nodeId = 'local-node'): Subject {
   const transport = new LocalTransport(nodeId, testSshSettings);
@@ -60,21 +59,6 @@ export async function sshSubject(
       await sshd.stop();
     },
   };
-}
-
-/** Is this pid a live process? A zombie (exited, not yet reaped by whoever adopted it) is not. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 /** Poll until `check` holds or `ms` pass; returns whether it held (for "eventually gone" checks). */
