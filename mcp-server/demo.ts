@@ -36,6 +36,12 @@ async function main() {
     OCM_HTTP_PORT: process.env.OCM_HTTP_PORT ?? '3001',
   });
   const ocm = await openOcm({ config });
+  // Listen first: a busy port should stop the demo before it starts any simulated gateway.
+  const server = await startServer(ocm).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'EADDRINUSE'
+      ? new Error(`port ${config.http.port} is in use: run with OCM_HTTP_PORT=<another port> npm run demo`)
+      : err;
+  });
 
   process.stderr.write(
     `Preparing a simulated fleet of ${NODES.length} OpenClaw nodes in ${join(dataDir, 'fleet')} …\n`,
@@ -73,7 +79,6 @@ async function main() {
     `Backups: ${backups.committed} committed, ${backups.unchanged} unchanged, ${backups.failed} failed (repo: ${config.backup.repoDir})\n`,
   );
 
-  const server = await startServer(ocm);
   const desktop = {
     mcpServers: { ocm: { command: 'npx', args: ['ocm', 'mcp'], cwd: REPO, env: { OCM_DATA_DIR: dataDir } } },
   };
