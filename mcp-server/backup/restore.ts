@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { OperationFailed } from '../errors.ts';
 import { recordEvent } from '../events.ts';
 import type { Operation } from '../journal.ts';
-import { agentConfigRawSchema, agentRestoreSchema } from '../nodes/agent-schemas.ts';
+import { agentRestoreSchema } from '../nodes/agent-schemas.ts';
 import { waitHealthy } from '../nodes/gateway.ts';
 import { fleetAccess } from '../nodes/status.ts';
 import type { Ocm } from '../ocm.ts';
@@ -39,10 +39,12 @@ export async function buildRestoreTar(
     throw new OperationFailed(`${commit.slice(0, 8)} has no config for ${id}: is it a backup of this node?`);
 
   // The node's current raw config and files, read into memory only, are where its secrets come from.
+  // One `backup` stream carries both (the agent refuses it without a config).
   const agent = await fleetAccess(ocm).agent(id);
-  const rawConfig = await agent.run('config-raw', [], { timeoutMs: 60_000, schema: agentConfigRawSchema });
-  const currentConfig = Buffer.from(rawConfig.content_b64, 'base64').toString('utf8');
   const currentFiles = await readTar(await agent.stream('backup', [], { timeoutMs: 300_000 }));
+  const currentConfig = currentFiles.get('openclaw.json')?.toString('utf8');
+  if (currentConfig === undefined)
+    throw new OperationFailed(`${id} sent no current config: nothing to take its secrets from`);
   const key = redactionKey(ocm.config);
   const knownSecrets = collectSecrets(
     currentConfig,

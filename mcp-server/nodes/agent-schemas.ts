@@ -52,4 +52,3 @@ export const agentRestoreSchema = z.object({
   gateway_started: z.boolean().optional(),
 });
 
-export const agentConfigRawSchema = z.object({ path: z.string(), content_b64: z.string() });
